@@ -2,7 +2,7 @@
 ///
 /// Foundation's `JSONEncoder` sorts or scrambles keys; reports must match gitleaks byte for byte,
 /// so they are built as `JSONValue` trees and printed by `JSONValue.rendered(indent:)`.
-enum JSONValue: Sendable, Equatable {
+enum JSONValue: Sendable {
     case string(String)
     case int(Int)
     /// A number already formatted as JSON (see `GoFloat`).
@@ -11,10 +11,6 @@ enum JSONValue: Sendable, Equatable {
     case null
     case array([JSONValue])
     case object([(String, JSONValue)])
-
-    static func == (lhs: JSONValue, rhs: JSONValue) -> Bool {
-        lhs.rendered(indent: "") == rhs.rendered(indent: "")
-    }
 
     /// Prints like Go's `json.MarshalIndent(v, "", indent)`: one member per line, `[]`/`{}` when
     /// empty, `": "` after keys. No trailing newline.

@@ -25,18 +25,26 @@ public func redactedSecret(_ secret: String, percent: Int) -> String {
 extension Finding {
     /// This finding with `secret` masked by `redactedSecret(_:percent:)` and every occurrence of
     /// the secret in `match` and `line` replaced by the same mask, as gitleaks' `Redact` does.
+    /// When the match does not contain the secret verbatim (a decoded secret, a rule without a
+    /// secret group) the match itself is masked, so no form of the secret survives at 100.
     /// Fields derived from the unmasked secret (`fingerprint`) are left alone.
     public func redacted(percent: Int) -> Finding {
-        guard percent > 0 else { return self }
+        guard percent > 0, !(secret.isEmpty && match.isEmpty) else { return self }
         var copy = self
-        // A rule without a secret group reports the whole match; mask that instead of nothing.
-        let original = secret.isEmpty ? match : secret
-        guard !original.isEmpty else { return self }
-        let mask = redactedSecret(original, percent: percent)
-        copy.secret = secret.isEmpty ? "" : mask
-        copy.match = match.replacingAll(original, with: mask)
-        copy.line = line.replacingAll(original, with: mask)
-        copy.otherOccurrences = otherOccurrences
+        let maskedMatch: String
+        if !secret.isEmpty {
+            let maskedSecret = redactedSecret(secret, percent: percent)
+            copy.secret = maskedSecret
+            copy.line = line.replacingAll(secret, with: maskedSecret)
+            maskedMatch = match.contains(secret) ? match.replacingAll(secret, with: maskedSecret)
+                                                 : redactedSecret(match, percent: percent)
+        } else {
+            maskedMatch = redactedSecret(match, percent: percent)
+        }
+        copy.match = maskedMatch
+        if !match.isEmpty && maskedMatch != match {
+            copy.line = copy.line.replacingAll(match, with: maskedMatch)
+        }
         return copy
     }
 }

@@ -28,19 +28,10 @@ public enum ReportReadError: Error, Equatable, CustomStringConvertible {
 /// means no findings. `Line` is not part of the format and comes back empty. `source` names the
 /// file in errors.
 public func readReport(_ data: Data, source: String) throws(ReportReadError) -> [Finding] {
-    // Distinguish "not JSON" from "JSON of the wrong shape" before decoding typed entries.
-    let root: Any
     do {
-        root = try JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed])
-    } catch {
-        throw .invalidJSON(source: source, detail: describe(error))
-    }
-    if root is NSNull { return [] }
-    guard root is [Any] else { throw .notAnArray(source: source) }
-    do {
-        return try JSONDecoder().decode([ReportEntry].self, from: data).map(\.finding)
+        return try JSONDecoder().decode([ReportEntry]?.self, from: data)?.map(\.finding) ?? []
     } catch let error as DecodingError {
-        throw entryError(error, source: source)
+        throw readError(error, source: source)
     } catch {
         throw .invalidJSON(source: source, detail: describe(error))
     }
@@ -52,8 +43,8 @@ private func describe(_ error: Error) -> String {
     return ns.localizedDescription
 }
 
-/// Maps a decoding failure to the entry index and key it happened at.
-private func entryError(_ error: DecodingError, source: String) -> ReportReadError {
+/// Maps a decoding failure to "not JSON", "not an array", or the entry index and key it happened at.
+private func readError(_ error: DecodingError, source: String) -> ReportReadError {
     let path: [CodingKey]
     let problem: String
     switch error {
@@ -67,14 +58,19 @@ private func entryError(_ error: DecodingError, source: String) -> ReportReadErr
         path = context.codingPath + [key]
         problem = "is missing"
     case .dataCorrupted(let context):
+        if context.codingPath.isEmpty {
+            return .invalidJSON(source: source, detail: context.underlyingError.map(describe) ?? context.debugDescription)
+        }
         path = context.codingPath
         problem = "is invalid: \(context.debugDescription)"
     @unknown default:
         return .invalidJSON(source: source, detail: String(describing: error))
     }
-    let index = path.first?.intValue ?? 0
-    let key = path.dropFirst().first?.stringValue ?? "entry"
-    return .invalidEntry(source: source, index: index, key: key, problem: key == "entry" ? "is not a JSON object" : problem)
+    guard let first = path.first, let index = first.intValue else { return .notAnArray(source: source) }
+    guard let key = path.dropFirst().first?.stringValue else {
+        return .invalidEntry(source: source, index: index, key: "entry", problem: "is not a JSON object")
+    }
+    return .invalidEntry(source: source, index: index, key: key, problem: problem)
 }
 
 private func expected(_ type: Any.Type) -> String {

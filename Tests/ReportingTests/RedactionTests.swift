@@ -41,6 +41,19 @@ struct RedactionTests {
         #expect(masked.line == "x REDACTED y")
     }
 
+    @Test func aMatchThatDoesNotContainTheSecretIsMaskedItself() {
+        // e.g. a secret found after base64-decoding the matched text. 17 bytes at 50% keep 8 (half to even).
+        var f = Samples.findings[1]
+        f.match = "key: ZmFrZS0wYTFi"
+        f.line = "    key: ZmFrZS0wYTFi # x"
+        let full = f.redacted(percent: 100)
+        #expect(full.secret == "REDACTED" && full.match == "REDACTED")
+        #expect(full.line == "    REDACTED # x")
+        let half = f.redacted(percent: 50)
+        #expect(half.match == "key: ZmF...")
+        #expect(half.line == "    key: ZmF... # x")
+    }
+
     @Test(arguments: ReportFormat.allCases)
     func fullRedactionHidesEverySecretInEveryFormat(format: ReportFormat) {
         let out = renderReport(Samples.findings, format: format, options: Samples.options(redact: 100))

@@ -55,7 +55,8 @@ struct SARIFTests {
 
         let fingerprints = try #require(first["partialFingerprints"] as? [String: String])
         #expect(fingerprints["sealant/v1"] == "deploy/prod.env:aws-access-key:3")
-        #expect(fingerprints["sealantSecretLocation/v1"]?.count == 64)
+        // sha256("aws-access-key\0deploy/prod.env\0" + secret), as computed by Python's hashlib.
+        #expect(fingerprints["sealantSecretLocation/v1"] == "c3d57b04b9e4ad552ccd3d38e9f577c8b7bc2bfce4f4c3fc818c8df1ccac2db8")
         let properties = try #require(first["properties"] as? [String: Any])
         #expect(properties["commit"] as? String == "0123456789abcdef0123456789abcdef01234567")
         #expect(properties["author"] as? String == "Jane Doe")
