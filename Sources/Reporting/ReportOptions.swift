@@ -10,7 +10,9 @@ public struct ReportOptions: Sendable {
     public var redactPercent: Int?
     /// ANSI colour in `text` output. The CLI sets it for a TTY when `NO_COLOR` is unset.
     public var color: Bool
+    /// Tool id written into SARIF `driver.name`, the JUnit suite name and GitLab `scanner.id`.
     public var toolName: String
+    /// Tool version for SARIF `driver.version` and GitLab `scanner.version`.
     public var toolVersion: String
     /// Project home page written to SARIF `informationUri` and GitLab `url`; omitted when `nil`.
     public var informationURI: String?
@@ -21,6 +23,7 @@ public struct ReportOptions: Sendable {
     public var scanRoot: String?
     /// When the scan started and finished (GitLab `scan.start_time`/`end_time`); `nil` = now.
     public var scanStarted: Date?
+    /// When the scan finished; `nil` = `scanStarted`, or now.
     public var scanFinished: Date?
 
     /// What `text` and `github` hide when the caller did not choose: keeps about a fifth of the
