@@ -9,7 +9,7 @@ static inline int sealant_git_set_strict_hash_verification(int enabled) {
     return git_libgit2_opts(GIT_OPT_ENABLE_STRICT_HASH_VERIFICATION, enabled);
 }
 
-/// Set the per-repository object cache limit in bytes (commits and trees looked up by the walk).
-static inline int sealant_git_set_cache_max_size(ssize_t bytes) {
-    return git_libgit2_opts(GIT_OPT_SET_CACHE_MAX_SIZE, bytes);
+/// Set the largest object of `type` the object cache keeps (0: never cache that type).
+static inline int sealant_git_set_cache_object_limit(git_object_t type, size_t bytes) {
+    return git_libgit2_opts(GIT_OPT_SET_CACHE_OBJECT_LIMIT, type, bytes);
 }

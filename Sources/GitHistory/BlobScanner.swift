@@ -262,18 +262,17 @@ struct TreeWalker {
     private mutating func walkUnseen(tree id: ObjectID, prefix: [UInt8],
                                      emit: (ObjectID, GitPath) -> Void) throws(GitHistoryError) {
         guard seenTrees.insert(id).inserted else { return }
-        let tree = try handle.lookupTree(id)
-        for index in 0..<tree.count {
-            let (entryID, mode) = tree.entry(at: index)
-            switch mode {
+        let tree = try handle.readTree(id)
+        for entry in tree.entries {
+            switch entry.mode & FileMode.typeMask {
             case FileMode.tree:
-                if !seenTrees.contains(entryID) {
-                    try walkUnseen(tree: entryID, prefix: prefix + tree.name(at: index) + [UInt8(ascii: "/")], emit: emit)
+                if !seenTrees.contains(entry.id) {
+                    try walkUnseen(tree: entry.id, prefix: prefix + tree.name(of: entry) + [UInt8(ascii: "/")], emit: emit)
                 }
             case FileMode.gitlink:
-                noteGitlink(GitPath(bytes: prefix + tree.name(at: index)))
+                noteGitlink(GitPath(bytes: prefix + tree.name(of: entry)))
             default:
-                if seenBlobs.insert(entryID).inserted { emit(entryID, GitPath(bytes: prefix + tree.name(at: index))) }
+                if seenBlobs.insert(entry.id).inserted { emit(entry.id, GitPath(bytes: prefix + tree.name(of: entry))) }
             }
         }
     }
@@ -283,24 +282,26 @@ struct TreeWalker {
     private mutating func walkChanges(tree id: ObjectID, parentTrees: [ObjectID?], prefix: [UInt8],
                                       metadata: CommitMetadata, emit: (BlobJob) -> Void) throws(GitHistoryError) {
         if parentTrees.contains(where: { $0 == id }) { return }
-        let tree = try handle.lookupTree(id)
-        let parents = try parentTrees.map { (parent) throws(GitHistoryError) in try parent.map { (p) throws(GitHistoryError) in try handle.lookupTree(p) } }
-        for index in 0..<tree.count {
-            let (entryID, mode) = tree.entry(at: index)
-            let name = tree.name(at: index)
+        let tree = try handle.readTree(id)
+        let parents = try parentTrees.map { (parent) throws(GitHistoryError) -> RawTree? in
+            guard let parent else { return nil }
+            return try handle.readTree(parent)
+        }
+        for entry in tree.entries {
+            let name = tree.name(of: entry)
             let parentEntries = parents.map { $0?.entry(named: name) }
-            if parentEntries.contains(where: { $0?.id == entryID }) { continue }
-            switch mode {
+            if parentEntries.contains(where: { $0?.id == entry.id }) { continue }
+            switch entry.mode & FileMode.typeMask {
             case FileMode.tree:
-                let parentSubtrees = parentEntries.map { $0?.mode == FileMode.tree ? $0?.id : nil }
-                try walkChanges(tree: entryID, parentTrees: parentSubtrees, prefix: prefix + name + [UInt8(ascii: "/")],
+                let parentSubtrees = parentEntries.map { $0.flatMap { $0.mode & FileMode.typeMask == FileMode.tree ? $0.id : nil } }
+                try walkChanges(tree: entry.id, parentTrees: parentSubtrees, prefix: prefix + name + [UInt8(ascii: "/")],
                                 metadata: metadata, emit: emit)
             case FileMode.gitlink:
                 noteGitlink(GitPath(bytes: prefix + name))
             default:
                 let path = GitPath(bytes: prefix + name)
-                occurrences[entryID, default: []].append(BlobOccurrence(commit: metadata, path: path))
-                if seenBlobs.insert(entryID).inserted { emit(.blob(entryID, path, metadata)) }
+                occurrences[entry.id, default: []].append(BlobOccurrence(commit: metadata, path: path))
+                if seenBlobs.insert(entry.id).inserted { emit(.blob(entry.id, path, metadata)) }
             }
         }
     }

@@ -11,6 +11,8 @@ enum LibGit2 {
         // Objects are read by id, so re-hashing each one only proves the disk is intact; git cat-file
         // skips it as well, and on large histories it costs as much as reading.
         _ = sealant_git_set_strict_hash_verification(0)
+        // The walk reads each tree once (seen trees are skipped), so caching trees only costs time.
+        _ = sealant_git_set_cache_object_limit(GIT_OBJECT_TREE, 0)
     }()
 
     static func lastErrorMessage() -> String {
@@ -53,6 +55,17 @@ private func lossyString(_ pointer: UnsafePointer<CChar>?) -> String {
     String(decoding: bytesOfCString(pointer), as: UTF8.self)
 }
 
+/// Byte searches done with libc on the array's storage.
+enum RawBytes {
+    /// Whether a NUL byte occurs in the first `limit` bytes.
+    static func containsNUL(_ bytes: [UInt8], limit: Int) -> Bool {
+        bytes.withUnsafeBytes { buffer in
+            guard let base = buffer.baseAddress else { return false }
+            return memchr(base, 0, min(limit, buffer.count)) != nil
+        }
+    }
+}
+
 // MARK: - Repository
 
 /// Git file modes as stored in trees and the index.
@@ -62,6 +75,8 @@ enum FileMode {
     static let executable: UInt32 = 0o100755
     static let symlink: UInt32 = 0o120000
     static let gitlink: UInt32 = 0o160000
+    /// The bits that tell trees, blobs, symlinks and gitlinks apart.
+    static let typeMask: UInt32 = 0o170000
 }
 
 /// The outcome of reading one blob.
@@ -148,12 +163,30 @@ final class RepositoryHandle: @unchecked Sendable {
         return CommitHandle(commit)
     }
 
+    /// A libgit2 tree object, for the diff functions.
     func lookupTree(_ id: ObjectID) throws(GitHistoryError) -> TreeHandle {
         var oid = id.gitOID
         var tree: OpaquePointer?
         try LibGit2.check(git_tree_lookup(&tree, pointer, &oid), "look up tree \(id)")
         guard let tree else { throw .libgit2(operation: "look up tree \(id)", code: -1, message: "no tree") }
         return TreeHandle(tree)
+    }
+
+    /// A tree's entries parsed straight from the object database: no libgit2 tree object, no cache entry.
+    func readTree(_ id: ObjectID) throws(GitHistoryError) -> RawTree {
+        let odb = try odb()
+        var oid = id.gitOID
+        var object: OpaquePointer?
+        try LibGit2.check(git_odb_read(&object, odb, &oid), "read tree \(id)")
+        guard let object else { throw .corruptRepository(path: gitDirectory, reason: "tree \(id) is missing") }
+        guard git_odb_object_type(object) == GIT_OBJECT_TREE else {
+            git_odb_object_free(object)
+            throw .corruptRepository(path: gitDirectory, reason: "object \(id) is not a tree")
+        }
+        guard let tree = RawTree(object) else {
+            throw .corruptRepository(path: gitDirectory, reason: "tree \(id) is malformed")
+        }
+        return tree
     }
 
     /// Whether an object is present in the object database (shallow clones lack the boundary's parents).
@@ -426,35 +459,79 @@ final class CommitHandle {
     }
 }
 
-/// An owned `git_tree *`; entries are read by index so names are copied only when needed.
+/// An owned `git_tree *`, used where libgit2 needs a tree (diffs).
 final class TreeHandle {
     let pointer: OpaquePointer
 
     init(_ pointer: OpaquePointer) { self.pointer = pointer }
     deinit { git_tree_free(pointer) }
+}
 
-    var count: Int { git_tree_entrycount(pointer) }
-
-    /// The id and file mode of entry `index`.
-    func entry(at index: Int) -> (id: ObjectID, mode: UInt32) {
-        guard let entry = git_tree_entry_byindex(pointer, index) else { return (ObjectID(high: 0, middle: 0, low: 0), 0) }
-        return (ObjectID(git_tree_entry_id(entry)), UInt32(git_tree_entry_filemode(entry).rawValue))
+/// A tree object's raw bytes (`<octal mode> <name>\0<20-byte id>` repeated) and the parsed entries.
+/// Names stay in the object's buffer and are copied only for entries the walk reports.
+final class RawTree {
+    /// One entry: its file mode, id, and where its name lies in the buffer.
+    struct Entry {
+        let mode: UInt32
+        let id: ObjectID
+        fileprivate let nameStart: Int
+        fileprivate let nameCount: Int
     }
 
-    func name(at index: Int) -> [UInt8] {
-        guard let entry = git_tree_entry_byindex(pointer, index) else { return [] }
-        return bytesOfCString(git_tree_entry_name(entry))
-    }
+    private let object: OpaquePointer
+    private let bytes: UnsafeRawBufferPointer
+    let entries: [Entry]
 
-    /// The entry with the given name, for comparing a tree against its parent's.
-    func entry(named name: [UInt8]) -> (id: ObjectID, mode: UInt32)? {
-        let found: OpaquePointer? = name.withUnsafeBufferPointer { buffer in
-            var terminated = [CChar](repeating: 0, count: buffer.count + 1)
-            for (index, byte) in buffer.enumerated() { terminated[index] = CChar(bitPattern: byte) }
-            return git_tree_entry_byname(pointer, terminated)
+    /// Parses the object, taking ownership of it; nil (object freed) when it is malformed.
+    init?(_ object: OpaquePointer) {
+        let size = git_odb_object_size(object)
+        let bytes = UnsafeRawBufferPointer(start: git_odb_object_data(object), count: size)
+        var entries: [Entry] = []
+        var cursor = 0
+        var valid = true
+        while cursor < size, let base = bytes.baseAddress {
+            var mode: UInt32 = 0
+            while cursor < size, bytes[cursor] != UInt8(ascii: " ") {
+                let digit = bytes[cursor] &- UInt8(ascii: "0")
+                guard digit < 8 else { valid = false; break }
+                mode = mode << 3 | UInt32(digit)
+                cursor += 1
+            }
+            guard valid, cursor < size else { valid = false; break }
+            cursor += 1
+            let nameStart = cursor
+            while cursor < size, bytes[cursor] != 0 { cursor += 1 }
+            guard cursor + 21 <= size else { valid = false; break }
+            let nameCount = cursor - nameStart
+            cursor += 1
+            let raw = base + cursor
+            let id = ObjectID(high: UInt64(bigEndian: raw.loadUnaligned(as: UInt64.self)),
+                              middle: UInt64(bigEndian: raw.loadUnaligned(fromByteOffset: 8, as: UInt64.self)),
+                              low: UInt32(bigEndian: raw.loadUnaligned(fromByteOffset: 16, as: UInt32.self)))
+            cursor += 20
+            entries.append(Entry(mode: mode, id: id, nameStart: nameStart, nameCount: nameCount))
         }
-        guard let found else { return nil }
-        return (ObjectID(git_tree_entry_id(found)), UInt32(git_tree_entry_filemode(found).rawValue))
+        guard valid else {
+            git_odb_object_free(object)
+            return nil
+        }
+        self.object = object
+        self.bytes = bytes
+        self.entries = entries
+    }
+
+    deinit { git_odb_object_free(object) }
+
+    /// The entry's name bytes.
+    func name(of entry: Entry) -> [UInt8] {
+        [UInt8](UnsafeRawBufferPointer(rebasing: bytes[entry.nameStart..<(entry.nameStart + entry.nameCount)]))
+    }
+
+    /// The entry called `name`, for comparing a tree with its parents' (occurrence mode).
+    func entry(named name: [UInt8]) -> Entry? {
+        entries.first { entry in
+            entry.nameCount == name.count && bytes[entry.nameStart..<(entry.nameStart + entry.nameCount)].elementsEqual(name)
+        }
     }
 }
 

@@ -145,8 +145,8 @@ enum ContentKind {
     static let lfsPointerPrefix = Array("version https://git-lfs.github.com/spec/v1".utf8)
 
     /// Git's own heuristic: a NUL byte in the first 8000 bytes means binary.
-    static func isBinary<C: Collection<UInt8>>(_ bytes: C) -> Bool {
-        bytes.prefix(8_000).contains(0)
+    static func isBinary(_ bytes: [UInt8]) -> Bool {
+        RawBytes.containsNUL(bytes, limit: 8_000)
     }
 
     /// A Git LFS pointer file: the real content lives on an LFS server, not in the repository.
