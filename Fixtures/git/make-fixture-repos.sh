@@ -94,6 +94,28 @@ TICK=$((TICK + 60))
 GIT_COMMITTER_DATE="@$TICK +0000" git tag -a v0.1 -m "v0.1"
 git checkout -q main; git branch -q -D temp
 
+# --- A commit only the detached HEAD reaches.
+new_repo detached
+printf 'readme\n' > README; git add README; commit "Init"
+git checkout -q --detach
+S=$(secret detached)
+printf 'key=%s\n' "$S" > detached.txt; git add detached.txt; commit "Detached work"
+record detached.secret "$S"; record detached.commit "$(head_id)"
+
+# --- Secrets only in stashes: the newest on refs/stash, the older one only in the stash reflog.
+new_repo stash
+printf 'a\n' > work.txt; git add work.txt; commit "Init"
+stash() {
+    TICK=$((TICK + 60))
+    GIT_AUTHOR_DATE="@$TICK +0000" GIT_COMMITTER_DATE="@$TICK +0000" git stash -q
+}
+S=$(secret stashOld)
+printf 'a\nold=%s\n' "$S" > work.txt; stash
+record stash.oldSecret "$S"; record stash.oldCommit "$(git rev-parse 'stash@{0}')"
+S=$(secret stashNew)
+printf 'a\nnew=%s\n' "$S" > work.txt; stash
+record stash.newSecret "$S"; record stash.newCommit "$(git rev-parse 'stash@{0}')"
+
 # --- A secret pasted in a commit message.
 new_repo message
 S=$(secret message)
@@ -128,6 +150,8 @@ new_repo crlf
 S=$(secret crlf)
 printf 'first\r\nkey = %s\r\nlast\r\n' "$S" > win.ini; git add win.ini; commit "Add ini"
 record crlf.secret "$S"; record crlf.commit "$(head_id)"; record crlf.line 2
+git update-index --chmod=+x win.ini; commit "Make ini executable"
+record crlf.modeCommit "$(head_id)"
 
 # --- LFS pointer and a non-UTF-8 path.
 new_repo lfs

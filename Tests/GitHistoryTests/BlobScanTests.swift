@@ -89,6 +89,24 @@ struct BlobScanTests {
         #expect(hit?.path == "release.env")
     }
 
+    @Test func detachedHeadIsATip() throws {
+        let repository = try fixtures.repository("detached")
+        let (units, _) = try scanBlobs(repository)
+        let hit = units.first { $0.isBlob && $0.contains(fixtures["detached.secret"]) }
+        #expect(hit?.commit.id == fixtures.commit("detached.commit"))
+        let (mainOnly, _) = try scanBlobs(repository, .branches(["main"]))
+        #expect(!mainOnly.contains { $0.contains(fixtures["detached.secret"]) })
+    }
+
+    @Test func stashAndItsReflogAreTips() throws {
+        let (units, _) = try scanBlobs(try fixtures.repository("stash"))
+        let newest = units.first { $0.isBlob && $0.contains(fixtures["stash.newSecret"]) }
+        let older = units.first { $0.isBlob && $0.contains(fixtures["stash.oldSecret"]) }
+        #expect(newest?.commit.id == fixtures.commit("stash.newCommit"))
+        #expect(older?.commit.id == fixtures.commit("stash.oldCommit"))
+        #expect(older?.path == "work.txt")
+    }
+
     @Test func commitMessagesAreUnitsOfTheirOwn() throws {
         let (units, _) = try scanBlobs(try fixtures.repository("message"))
         let hits = units.filter { $0.contains(fixtures["message.secret"]) }

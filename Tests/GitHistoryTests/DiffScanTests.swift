@@ -54,6 +54,12 @@ struct DiffScanTests {
         #expect(hit.addedLines[1].text == "key = \(fixtures["crlf.secret"])")
     }
 
+    @Test func modeChangeAddsNothing() throws {
+        let (units, summary) = try scanDiffs(try fixtures.repository("crlf"), .commits(.allRefs))
+        #expect(summary.commits == 2)
+        #expect(!units.contains { $0.commit?.id == fixtures.commit("crlf.modeCommit") })
+    }
+
     @Test func binaryFilesAreFlaggedWithoutLines() throws {
         let (units, summary) = try scanDiffs(try fixtures.repository("binary"), .commits(.allRefs))
         let image = try #require(units.first { $0.path == "image.bin" })
