@@ -116,10 +116,17 @@ public struct BlobScanner: Sendable {
     /// Walks and reads everything, calling `consumer` from worker threads. A throwing consumer stops
     /// the scan and its error is rethrown. Returns once every unit was consumed.
     public func run(_ consumer: @escaping @Sendable (HistoryUnit) throws -> Void) throws -> BlobScanSummary {
-        try run(pathPrefix: nil, consumer)
+        try run(pathPrefix: nil) { consumer }
     }
 
-    private func run(pathPrefix: GitPath?, _ consumer: @escaping @Sendable (HistoryUnit) throws -> Void) throws -> BlobScanSummary {
+    /// Like `run(_:)`, but each worker thread first calls `makeConsumer` and then feeds every unit it
+    /// reads to the closure it got: the place for per-thread state such as a regex scratch space.
+    public func run(consumerPerWorker makeConsumer: @escaping @Sendable () throws -> (HistoryUnit) throws -> Void) throws -> BlobScanSummary {
+        try run(pathPrefix: nil, makeConsumer)
+    }
+
+    private func run(pathPrefix: GitPath?,
+                     _ makeConsumer: @escaping @Sendable () throws -> (HistoryUnit) throws -> Void) throws -> BlobScanSummary {
         let handle = try repository.openHandle()
         let plan = try CommitPlanner(repository: repository, handle: handle).plan(selection)
         let workerCount = WorkerThreads.resolve(options.workers)
@@ -133,6 +140,7 @@ public struct BlobScanner: Sendable {
             var local = BlobScanSummary()
             do {
                 let reader = try repository.openHandle()
+                let consumer = try makeConsumer()
                 while let batch = queue.pop() {
                     for job in batch { try Self.perform(job, reader: reader, maxBlobSize: maxBlobSize, pathPrefix: pathPrefix,
                                                         summary: &local, consumer: consumer) }
@@ -180,7 +188,7 @@ public struct BlobScanner: Sendable {
                 guard let submoduleHandle = handle.openSubmodule(at: path) else { continue }
                 let nested = BlobScanner(repository: GitRepository(submoduleHandle), selection: .allRefs, options: options)
                 let prefix = pathPrefix.map(path.prefixed) ?? path
-                var nestedSummary = try nested.run(pathPrefix: prefix, consumer)
+                var nestedSummary = try nested.run(pathPrefix: prefix, makeConsumer)
                 nestedSummary.scannedSubmodules.append(prefix)
                 summary.absorb(nestedSummary)
             }
@@ -190,7 +198,7 @@ public struct BlobScanner: Sendable {
 
     private static func perform(_ job: BlobJob, reader: RepositoryHandle, maxBlobSize: Int?, pathPrefix: GitPath?,
                                 summary: inout BlobScanSummary,
-                                consumer: @Sendable (HistoryUnit) throws -> Void) throws {
+                                consumer: (HistoryUnit) throws -> Void) throws {
         switch job {
         case .message(let commit):
             summary.commitMessages += 1

@@ -124,13 +124,19 @@ public struct DiffScanner: Sendable {
 
     /// Diffs and calls `consumer` once per changed file with added lines (commit mode: from worker threads).
     public func run(_ consumer: @escaping @Sendable (DiffUnit) throws -> Void) throws -> DiffScanSummary {
+        try run { consumer }
+    }
+
+    /// Like `run(_:)`, but each worker thread first calls `makeConsumer` and then feeds every unit it
+    /// produces to the closure it got: the place for per-thread state such as a regex scratch space.
+    public func run(consumerPerWorker makeConsumer: @escaping @Sendable () throws -> (DiffUnit) throws -> Void) throws -> DiffScanSummary {
         switch source {
-        case .commits(let selection): return try scanCommits(selection, consumer)
-        case .staged: return try scanIndex(mode: "staged", consumer) { (handle, index) throws(GitHistoryError) in
+        case .commits(let selection): return try scanCommits(selection, makeConsumer)
+        case .staged: return try scanIndex(mode: "staged", try makeConsumer()) { (handle, index) throws(GitHistoryError) in
             let head = try handle.headCommit().map { (id) throws(GitHistoryError) in try handle.lookupCommit(id).treeID }
             return try handle.diffTreeToIndex(tree: head, index: index)
         }
-        case .unstaged(let includeUntracked): return try scanIndex(mode: "unstaged", consumer) { (handle, index) throws(GitHistoryError) in
+        case .unstaged(let includeUntracked): return try scanIndex(mode: "unstaged", try makeConsumer()) { (handle, index) throws(GitHistoryError) in
             try handle.diffIndexToWorkTree(index: index, includeUntracked: includeUntracked)
         }
         }
@@ -138,7 +144,8 @@ public struct DiffScanner: Sendable {
 
     // MARK: Commits
 
-    private func scanCommits(_ selection: CommitSelection, _ consumer: @escaping @Sendable (DiffUnit) throws -> Void) throws -> DiffScanSummary {
+    private func scanCommits(_ selection: CommitSelection,
+                             _ makeConsumer: @escaping @Sendable () throws -> (DiffUnit) throws -> Void) throws -> DiffScanSummary {
         let handle = try repository.openHandle()
         let plan = try CommitPlanner(repository: repository, handle: handle).plan(selection)
         let workerCount = WorkerThreads.resolve(workers)
@@ -152,6 +159,7 @@ public struct DiffScanner: Sendable {
             var local = DiffScanSummary()
             do {
                 let reader = try repository.openHandle()
+                let consumer = try makeConsumer()
                 while let batch = queue.pop() {
                     for id in batch {
                         for unit in try Self.diff(commit: id, isShallowBoundary: boundary.contains(id), handle: reader) {
@@ -199,7 +207,7 @@ public struct DiffScanner: Sendable {
             perParent.append(byPath)
         }
         var units: [DiffUnit] = []
-        for (path, firstPatch) in perParent[0].sorted(by: { $0.key.bytes.lexicographicallyPrecedes($1.key.bytes) }) {
+        for (path, firstPatch) in perParent[0].sorted(by: { $0.key < $1.key }) {
             var merged = firstPatch
             var keep = true
             for other in perParent.dropFirst() {
@@ -237,7 +245,7 @@ public struct DiffScanner: Sendable {
 
     // MARK: Index
 
-    private func scanIndex(mode: String, _ consumer: @Sendable (DiffUnit) throws -> Void,
+    private func scanIndex(mode: String, _ consumer: (DiffUnit) throws -> Void,
                            diff: (RepositoryHandle, IndexHandle) throws(GitHistoryError) -> [FilePatch]) throws -> DiffScanSummary {
         let handle = try repository.openHandle()
         guard !repository.isBare else { throw GitHistoryError.bareRepository(path: repository.gitDirectory, mode: mode) }

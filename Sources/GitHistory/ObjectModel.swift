@@ -69,7 +69,7 @@ public struct ObjectID: Hashable, Sendable, Comparable, CustomStringConvertible 
 }
 
 /// A path inside a repository, kept as the raw bytes git stores so non-UTF-8 names survive.
-public struct GitPath: Hashable, Sendable, CustomStringConvertible, ExpressibleByStringLiteral {
+public struct GitPath: Hashable, Comparable, Sendable, CustomStringConvertible, ExpressibleByStringLiteral {
     /// The path exactly as stored in the tree or index, `/`-separated.
     public let bytes: [UInt8]
 
@@ -83,7 +83,20 @@ public struct GitPath: Hashable, Sendable, CustomStringConvertible, ExpressibleB
     public var description: String { String(decoding: bytes, as: UTF8.self) }
 
     /// Whether the bytes are valid UTF-8, i.e. whether `description` is exact.
-    public var isValidUTF8: Bool { String(validating: bytes, as: UTF8.self) != nil }
+    public var isValidUTF8: Bool {
+        var decoder = Unicode.UTF8()
+        var iterator = bytes.makeIterator()
+        while true {
+            switch decoder.decode(&iterator) {
+            case .scalarValue: continue
+            case .emptyInput: return true
+            case .error: return false
+            }
+        }
+    }
+
+    /// Byte order, as git sorts paths.
+    public static func < (lhs: GitPath, rhs: GitPath) -> Bool { lhs.bytes.lexicographicallyPrecedes(rhs.bytes) }
 
     /// `prefix/self`, used when recursing into submodules.
     func prefixed(by prefix: GitPath) -> GitPath {

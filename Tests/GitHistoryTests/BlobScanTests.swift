@@ -191,6 +191,31 @@ struct BlobScanTests {
         #expect(summary.commits == 0)
     }
 
+    @Test func perWorkerConsumersAreMadeOncePerThread() throws {
+        let made = Collector<Int>()
+        let units = Collector<HistoryUnit>()
+        let scanner = BlobScanner(repository: try fixtures.repository("samemany"), options: BlobScanOptions(workers: 3))
+        let summary = try scanner.run(consumerPerWorker: {
+            made.append(1)
+            var seenHere = 0
+            return { unit in
+                seenHere += 1
+                units.append(unit)
+            }
+        })
+        #expect(made.items.count == 3)
+        #expect(units.items.count == summary.blobs + summary.commitMessages)
+        let diffMade = Collector<Int>()
+        let diffs = Collector<DiffUnit>()
+        _ = try DiffScanner(repository: try fixtures.repository("samemany"), source: .commits(.allRefs), workers: 2)
+            .run(consumerPerWorker: {
+                diffMade.append(1)
+                return { diffs.append($0) }
+            })
+        #expect(diffMade.items.count == 2)
+        #expect(diffs.items.map(\.path).sorted() == ["a/x.txt", "b/y.txt", "c/z.txt", "other.txt", "other.txt"])
+    }
+
     @Test func consumerErrorStopsTheScanAndIsRethrown() throws {
         struct Stop: Error {}
         let scanner = BlobScanner(repository: try fixtures.repository("samemany"))
