@@ -47,6 +47,12 @@ final class Checksum: @unchecked Sendable {
 }
 let checksum = Checksum()
 switch mode {
+case "limited":
+    let summary = try BlobScanner(repository: repository, options: BlobScanOptions(workers: workers, maxBlobSize: 100_000_000))
+        .run { checksum.add($0.bytes) }
+    let seconds = Date().timeIntervalSince(start)
+    print(String(format: "blob mode, 100 MB limit: %d unique blobs, %d over the limit in %.2f s (%d workers)",
+                 summary.blobs, summary.oversizedBlobs.count, seconds, workers))
 case "blobs":
     let summary = try BlobScanner(repository: repository, options: BlobScanOptions(workers: workers)).run { checksum.add($0.bytes) }
     let seconds = Date().timeIntervalSince(start)
@@ -67,9 +73,11 @@ SWIFT
 (cd "$BENCH_DIR" && swift build -c release -q)
 BIN="$BENCH_DIR/.build/release/ghbench"
 echo "repository: $REPO ($(git -C "$REPO" count-objects -vH | awk '/size-pack/ {print $2 $3}') packed)"
-t0=$(date +%s.%N); git -C "$REPO" cat-file --batch-all-objects --batch > /dev/null; t1=$(date +%s.%N)
-echo "git cat-file --batch-all-objects --batch: $(echo "$t1 - $t0" | bc) s"
-"$BIN" "$REPO" "$WORKERS" walk
-"$BIN" "$REPO" "$WORKERS" blobs
-"$BIN" "$REPO" 1 blobs
-[ "${SKIP_DIFF:-0}" = 1 ] || "$BIN" "$REPO" "$WORKERS" diff
+echo "git cat-file --batch-all-objects --batch:"
+TIME="/usr/bin/time -f %e_s_wall_%U_s_user_%S_s_sys_%M_KB"
+$TIME git -C "$REPO" cat-file --batch-all-objects --batch > /dev/null
+$TIME "$BIN" "$REPO" "$WORKERS" walk
+$TIME "$BIN" "$REPO" "$WORKERS" blobs
+$TIME "$BIN" "$REPO" 1 blobs
+$TIME "$BIN" "$REPO" "$WORKERS" limited
+[ "${SKIP_DIFF:-0}" = 1 ] || $TIME "$BIN" "$REPO" "$WORKERS" diff

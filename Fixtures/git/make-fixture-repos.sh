@@ -227,6 +227,11 @@ new_repo corruptobject
 printf 'will be damaged\n' > x; git add x; commit "Init"
 OBJ=".git/objects/$(git rev-parse HEAD:x | sed 's|^\(..\)|\1/|')"
 chmod u+w "$OBJ"; printf 'not zlib data' > "$OBJ"
+# --- A blob the object database lacks (as in a blob-filtered partial clone).
+new_repo missingblob
+printf 'kept\n' > kept.txt; printf 'gone\n' > gone.txt; git add kept.txt gone.txt; commit "Init"
+record missingblob.commit "$(head_id)"
+rm -f ".git/objects/$(git rev-parse HEAD:gone.txt | sed 's|^\(..\)|\1/|')"
 mkdir -p "$OUT/not-a-repo/sub"
 
 echo "fixtures in $OUT"

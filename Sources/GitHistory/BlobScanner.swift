@@ -31,10 +31,12 @@ public struct BlobOccurrence: Sendable, Hashable {
     public let path: GitPath
 }
 
-/// A blob that was not read because it is larger than `BlobScanOptions.maxBlobSize`.
-public struct OversizedBlob: Sendable, Hashable {
+/// A blob that was not read: larger than `BlobScanOptions.maxBlobSize`, or absent from the object
+/// database (partial clones, damaged mirrors), with where it first appeared.
+public struct SkippedBlob: Sendable, Hashable {
     public let id: ObjectID
-    public let size: Int
+    /// The size from the object header; nil for a missing blob.
+    public let size: Int?
     public let commit: CommitMetadata
     public let path: GitPath
 }
@@ -72,7 +74,10 @@ public struct BlobScanSummary: Sendable {
     public var bytes = 0
     public var binaryBlobs = 0
     public var lfsPointers = 0
-    public var oversizedBlobs: [OversizedBlob] = []
+    public var oversizedBlobs: [SkippedBlob] = []
+    /// Blobs trees refer to but the object database lacks (a `--filter=blob:none` clone, a damaged
+    /// mirror): skipped rather than failing the whole audit.
+    public var missingBlobs: [SkippedBlob] = []
     /// Commits at a shallow clone's boundary.
     public var shallowBoundaryCommits: [ObjectID] = []
     /// Gitlink paths (submodules) met in trees.
@@ -92,6 +97,7 @@ public struct BlobScanSummary: Sendable {
         binaryBlobs += other.binaryBlobs
         lfsPointers += other.lfsPointers
         oversizedBlobs += other.oversizedBlobs
+        missingBlobs += other.missingBlobs
         shallowBoundaryCommits += other.shallowBoundaryCommits
         submodulePaths += other.submodulePaths
         scannedSubmodules += other.scannedSubmodules
@@ -210,7 +216,9 @@ public struct BlobScanner: Sendable {
             case .notABlob:
                 return
             case .oversized(let size):
-                summary.oversizedBlobs.append(OversizedBlob(id: id, size: size, commit: commit, path: path))
+                summary.oversizedBlobs.append(SkippedBlob(id: id, size: size, commit: commit, path: path))
+            case .missing:
+                summary.missingBlobs.append(SkippedBlob(id: id, size: nil, commit: commit, path: path))
             case .content(let bytes):
                 let isBinary = ContentKind.isBinary(bytes)
                 let isPointer = ContentKind.isLFSPointer(bytes)

@@ -83,6 +83,7 @@ enum FileMode {
 enum BlobRead {
     case content([UInt8])
     case oversized(size: Int)
+    case missing
     case notABlob
 }
 
@@ -141,13 +142,17 @@ final class RepositoryHandle: @unchecked Sendable {
         if let maxSize {
             var size = 0
             var type = GIT_OBJECT_ANY
-            try LibGit2.check(git_odb_read_header(&size, &type, odb, &oid), "read header of object \(id)")
+            let code = git_odb_read_header(&size, &type, odb, &oid)
+            if code == GIT_ENOTFOUND.rawValue { return .missing }
+            try LibGit2.check(code, "read header of object \(id)")
             if type != GIT_OBJECT_BLOB { return .notABlob }
             if size > maxSize { return .oversized(size: size) }
         }
         var object: OpaquePointer?
-        try LibGit2.check(git_odb_read(&object, odb, &oid), "read object \(id)")
-        guard let object else { return .notABlob }
+        let code = git_odb_read(&object, odb, &oid)
+        if code == GIT_ENOTFOUND.rawValue { return .missing }
+        try LibGit2.check(code, "read object \(id)")
+        guard let object else { return .missing }
         defer { git_odb_object_free(object) }
         guard git_odb_object_type(object) == GIT_OBJECT_BLOB else { return .notABlob }
         let size = git_odb_object_size(object)

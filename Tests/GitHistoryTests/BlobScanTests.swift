@@ -222,6 +222,15 @@ struct BlobScanTests {
         #expect(throws: Stop.self) { _ = try scanner.run { _ in throw Stop() } }
     }
 
+    @Test func missingBlobsAreSkippedAndListed() throws {
+        let (units, summary) = try scanBlobs(try fixtures.repository("missingblob"))
+        #expect(units.filter(\.isBlob).map(\.path) == ["kept.txt"])
+        #expect(summary.missingBlobs.map(\.path) == ["gone.txt"])
+        #expect(summary.missingBlobs.first?.commit.id == fixtures.commit("missingblob.commit"))
+        let (_, limited) = try scanBlobs(try fixtures.repository("missingblob"), .allRefs, BlobScanOptions(maxBlobSize: 1_000))
+        #expect(limited.missingBlobs.map(\.path) == ["gone.txt"])
+    }
+
     @Test func corruptObjectFailsWithTheObjectNamed() throws {
         let scanner = BlobScanner(repository: try fixtures.repository("corruptobject"))
         #expect(throws: GitHistoryError.self) { _ = try scanner.run { _ in } }
