@@ -1,6 +1,7 @@
 import ArgumentParser
 import Detection
 import Foundation
+import GitHistory
 import Reporting
 import Rules
 
@@ -33,7 +34,11 @@ struct ScanCommand: AsyncParsableCommand {
     @Option(name: [.customShort("j"), .customLong("threads")], help: "Worker threads (default: all cores).")
     var threads: Int?
 
+    @OptionGroup(title: "Git history") var git: GitOptions
+
     func validate() throws {
+        if noGit && git.usesGit { throw ValidationError("--no-git cannot be combined with git options (--staged, --range, --branch ...)") }
+        if paths.contains("-") && git.usesGit { throw ValidationError("standard input has no git history") }
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
         if let maxTargetMegabytes, maxTargetMegabytes < 1 { throw ValidationError("--max-target-megabytes must be at least 1") }
     }
@@ -43,7 +48,18 @@ struct ScanCommand: AsyncParsableCommand {
         let scanRoot = paths.first { $0 != "-" }
         let context = try detection.makeContext(scanRoot: scanRoot)
         let limits = InputLimits(maxFileBytes: (maxTargetMegabytes ?? 0) << 20)
-        let scan = ParallelScan(detector: context.detector, threads: threads ?? ProcessInfo.processInfo.activeProcessorCount, limits: limits)
+        let workers = threads ?? ProcessInfo.processInfo.activeProcessorCount
+        let scan = ParallelScan(detector: context.detector, threads: workers, limits: limits)
+
+        if let repository = try gitRepository() {
+            let input = GitInput(repository: repository, scan: scan, workers: workers)
+            var (findings, summary) = try git.run(input, maxBlobSize: maxTargetMegabytes.map { $0 << 20 })
+            findings = context.suppress(findings)
+            try output.write(findings, ruleSet: context.detector.ruleSet, scanRoot: scanRoot, started: started)
+            git.reportSummary(summary, findings: findings, started: started, output: output)
+            if !findings.isEmpty { throw ExitCode(Int32(output.exitCode)) }
+            return
+        }
 
         var findings = [Finding]()
         var stats = ScanStats()
@@ -75,5 +91,20 @@ struct ScanCommand: AsyncParsableCommand {
         try output.write(findings, ruleSet: context.detector.ruleSet, scanRoot: scanRoot, started: started)
         output.summary(findings: findings, stats: stats, started: started, what: "files")
         if !findings.isEmpty { throw ExitCode(Int32(output.exitCode)) }
+    }
+
+    /// The repository to scan history of: the single directory argument when it is (inside) a git
+    /// repository and `--no-git` is not given. Git options without a repository are an error.
+    private func gitRepository() throws -> GitRepository? {
+        guard !noGit, paths.count == 1, let path = paths.first, path != "-" else { return nil }
+        var isDirectory: ObjCBool = false
+        let exists = FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory)
+        guard (exists && isDirectory.boolValue) || git.usesGit else { return nil }
+        do {
+            return try GitRepository(discoveringFrom: path)
+        } catch {
+            if git.usesGit { throw CLIError("\(error)") }
+            return nil
+        }
     }
 }
