@@ -11,6 +11,8 @@ struct Sealant: AsyncParsableCommand {
         subcommands: [
             // Detect
             ScanCommand.self,
+            ProtectCommand.self,
+            HookCommand.self,
             RulesCommand.self,
             // Seal
         ]
