@@ -57,6 +57,7 @@ struct ScanCommand: AsyncParsableCommand {
             findings = context.suppress(findings)
             try output.write(findings, ruleSet: context.detector.ruleSet, scanRoot: scanRoot, started: started)
             git.reportSummary(summary, findings: findings, started: started, output: output)
+            printSealingHint(findings)
             if !findings.isEmpty { throw ExitCode(Int32(output.exitCode)) }
             return
         }
@@ -90,7 +91,23 @@ struct ScanCommand: AsyncParsableCommand {
         findings = context.suppress(findings)
         try output.write(findings, ruleSet: context.detector.ruleSet, scanRoot: scanRoot, started: started)
         output.summary(findings: findings, stats: stats, started: started, what: "files")
+        printSealingHint(findings)
         if !findings.isEmpty { throw ExitCode(Int32(output.exitCode)) }
+    }
+
+    /// Plain Secret manifests have a one-command fix: say which.
+    private func printSealingHint(_ findings: [Finding]) {
+        let files = Set(findings.filter { $0.ruleID == "kubernetes-secret-manifest" && $0.commit.isEmpty }.map(\.file)).sorted()
+        let historic = findings.contains { $0.ruleID == "kubernetes-secret-manifest" && !$0.commit.isEmpty }
+        guard !files.isEmpty || historic else { return }
+        if !files.isEmpty {
+            let list = files.map { $0.contains(" ") ? "'\($0)'" : $0 }.joined(separator: " ")
+            printError("sealant: plain Kubernetes Secrets found; seal them before committing:")
+            printError("    sealant seal --in-place \(list) --cert CERT.pem    (or --controller URL)")
+            if git.staged { printError("    then: git add \(list)") }
+        } else {
+            printError("sealant: plain Kubernetes Secrets were committed in history; rotate those values, then seal the manifests (sealant scan --fix)")
+        }
     }
 
     /// The repository to scan history of: the single directory argument when it is (inside) a git
