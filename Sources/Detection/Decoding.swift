@@ -1,0 +1,181 @@
+/// Text encodings the detector looks through: a secret base64'd into a config value or
+/// percent-encoded into a URL is still a secret.
+public enum Encoding: String, Sendable {
+    case base64, hex, percent, unicode
+}
+
+/// One encoded span of the input and what it decodes to.
+struct EncodedSegment {
+    var range: Range<Int>
+    var encoding: Encoding
+    var decoded: [UInt8]
+}
+
+/// Finds and decodes encoded spans. Decoded text is kept only when it is printable, so long
+/// identifiers and paths (which are valid base64 alphabet) cost one failed check each.
+enum SegmentDecoder {
+    static let minBase64 = 16
+    static let minHex = 32
+
+    private static let classTable: [UInt8] = {
+        // bit 1: base64 std/url alphabet, bit 2: hex digit
+        var t = [UInt8](repeating: 0, count: 256)
+        for c in UInt8(ascii: "A")...UInt8(ascii: "Z") { t[Int(c)] |= 1 }
+        for c in UInt8(ascii: "a")...UInt8(ascii: "z") { t[Int(c)] |= 1 }
+        for c in UInt8(ascii: "0")...UInt8(ascii: "9") { t[Int(c)] |= 3 }
+        for c in UInt8(ascii: "a")...UInt8(ascii: "f") { t[Int(c)] |= 2 }
+        for c in UInt8(ascii: "A")...UInt8(ascii: "F") { t[Int(c)] |= 2 }
+        for c in "+/-_".utf8 { t[Int(c)] |= 1 }
+        return t
+    }()
+
+    private static let base64Values: [Int8] = {
+        var t = [Int8](repeating: -1, count: 256)
+        for (i, c) in "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8.enumerated() { t[Int(c)] = Int8(i) }
+        t[Int(UInt8(ascii: "-"))] = 62
+        t[Int(UInt8(ascii: "_"))] = 63
+        return t
+    }()
+
+    /// All decodable segments of `bytes`, decoding at most `budget` bytes in total.
+    static func segments(in bytes: UnsafeRawBufferPointer, budget: inout Int) -> [EncodedSegment] {
+        var result = [EncodedSegment]()
+        let n = bytes.count
+        var i = 0
+        while i < n && budget > 0 {
+            let c = bytes[i]
+            if c == UInt8(ascii: "%") || c == UInt8(ascii: "\\") {
+                let seg = escapeRun(bytes, from: i)
+                if !seg.decoded.isEmpty {
+                    budget -= seg.decoded.count
+                    if isPrintable(seg.decoded) { result.append(seg) }
+                }
+                i = max(i + 1, seg.range.upperBound)
+                continue
+            }
+            guard classTable[Int(c)] & 1 != 0 else { i += 1; continue }
+            var j = i
+            var allHex = true
+            while j < n, classTable[Int(bytes[j])] & 1 != 0 {
+                if classTable[Int(bytes[j])] & 2 == 0 { allHex = false }
+                j += 1
+            }
+            var end = j
+            while end < n, end - j < 2, bytes[end] == UInt8(ascii: "=") { end += 1 }
+            let length = j - i
+            if allHex && length >= minHex && length % 2 == 0 {
+                if let decoded = decodeHex(bytes, i..<j) {
+                    budget -= decoded.count
+                    result.append(EncodedSegment(range: i..<j, encoding: .hex, decoded: decoded))
+                }
+            } else if length >= minBase64 && !allHex {
+                if let decoded = decodeBase64(bytes, i..<j) {
+                    budget -= decoded.count
+                    result.append(EncodedSegment(range: i..<end, encoding: .base64, decoded: decoded))
+                }
+            }
+            i = end
+        }
+        return result
+    }
+
+    /// Printable ASCII/UTF-8 text with at most 5% other bytes.
+    static func isPrintable(_ bytes: [UInt8]) -> Bool {
+        guard bytes.count >= 6 else { return false }
+        var bad = 0
+        for b in bytes where !(b >= 0x20 && b < 0x7F) && b != 0x09 && b != 0x0A && b != 0x0D && b < 0x80 {
+            bad += 1
+        }
+        return bad * 20 <= bytes.count
+    }
+
+    static func decodeHex(_ bytes: UnsafeRawBufferPointer, _ range: Range<Int>) -> [UInt8]? {
+        func value(_ c: UInt8) -> UInt8 {
+            switch c {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): return c - 48
+            case UInt8(ascii: "a")...UInt8(ascii: "f"): return c - 87
+            default: return c - 55
+            }
+        }
+        var out = [UInt8]()
+        out.reserveCapacity(range.count / 2)
+        var i = range.lowerBound
+        while i + 1 < range.upperBound {
+            let b = value(bytes[i]) << 4 | value(bytes[i + 1])
+            // Give up early on binary: hex digests decode to random bytes.
+            if out.count == 8 && !isPrintable(out) { return nil }
+            out.append(b)
+            i += 2
+        }
+        return isPrintable(out) ? out : nil
+    }
+
+    static func decodeBase64(_ bytes: UnsafeRawBufferPointer, _ range: Range<Int>) -> [UInt8]? {
+        var out = [UInt8]()
+        out.reserveCapacity(range.count * 3 / 4)
+        var acc: UInt32 = 0
+        var bits = 0
+        for i in range {
+            let v = base64Values[Int(bytes[i])]
+            if v < 0 { return nil }
+            acc = acc << 6 | UInt32(v)
+            bits += 6
+            if bits >= 8 {
+                bits -= 8
+                let b = UInt8((acc >> UInt32(bits)) & 0xFF)
+                if b < 0x20 && b != 0x09 && b != 0x0A && b != 0x0D { return nil }
+                if b == 0x7F { return nil }
+                out.append(b)
+            }
+        }
+        return isPrintable(out) ? out : nil
+    }
+
+    /// A run of `%XX` or `\uXXXX` escapes mixed with plain non-space characters, decoded; `decoded`
+    /// is empty (and `range` ends where the run ends) when it holds fewer than two escapes.
+    private static func escapeRun(_ bytes: UnsafeRawBufferPointer, from start: Int) -> EncodedSegment {
+        let n = bytes.count
+        // Extend left to the start of the token, so the whole value is decoded at once.
+        var lo = start
+        while lo > 0, isTokenByte(bytes[lo - 1]) { lo -= 1 }
+        var i = lo
+        var out = [UInt8]()
+        var escapes = 0
+        var encoding: Encoding = .percent
+        while i < n, isTokenByte(bytes[i]) {
+            let c = bytes[i]
+            if c == UInt8(ascii: "%"), i + 2 < n, let h = hexValue(bytes[i + 1]), let l = hexValue(bytes[i + 2]) {
+                out.append(h << 4 | l)
+                escapes += 1
+                i += 3
+            } else if c == UInt8(ascii: "\\"), i + 5 < n, bytes[i + 1] == UInt8(ascii: "u"),
+                      let a = hexValue(bytes[i + 2]), let b = hexValue(bytes[i + 3]),
+                      let c2 = hexValue(bytes[i + 4]), let d = hexValue(bytes[i + 5]) {
+                let scalar = UInt32(a) << 12 | UInt32(b) << 8 | UInt32(c2) << 4 | UInt32(d)
+                if let u = Unicode.Scalar(scalar) { out.append(contentsOf: Array(String(Character(u)).utf8)) }
+                escapes += 1
+                encoding = .unicode
+                i += 6
+            } else {
+                out.append(c)
+                i += 1
+            }
+        }
+        guard escapes >= 2 else { return EncodedSegment(range: start..<i, encoding: encoding, decoded: []) }
+        return EncodedSegment(range: lo..<i, encoding: encoding, decoded: out)
+    }
+
+    private static func isTokenByte(_ c: UInt8) -> Bool {
+        c > 0x20 && c < 0x7F && c != UInt8(ascii: "\"") && c != UInt8(ascii: "'") && c != UInt8(ascii: "`")
+            && c != UInt8(ascii: "<") && c != UInt8(ascii: ">")
+    }
+
+    private static func hexValue(_ c: UInt8) -> UInt8? {
+        switch c {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): return c - 48
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): return c - 87
+        case UInt8(ascii: "A")...UInt8(ascii: "F"): return c - 55
+        default: return nil
+        }
+    }
+}
