@@ -91,6 +91,11 @@ public final class Detector: Sendable {
                 expression: Detector.literal(keyword), id: keywordBase + UInt32(i),
                 flags: UInt32(HS_FLAG_CASELESS | HS_FLAG_SINGLEMATCH)))
         }
+        // Decoding triggers: where an encoded span can start, so the decoder never walks every byte.
+        let triggerBase = keywordBase + UInt32(keywords.count)
+        for (i, trigger) in SegmentDecoder.Trigger.allCases.enumerated() {
+            patterns.append(VectorscanPattern(expression: trigger.expression, id: triggerBase + UInt32(i), flags: 0))
+        }
         self.rules = compiled
         self.keywords = keywords
         self.pcre2OnlyRules = fallbacks

@@ -12,7 +12,8 @@ public final class Scanner {
     init(detector: Detector) {
         self.detector = detector
         scratch = detector.database.flatMap { try? VectorscanScratch(for: $0) }
-        collector = CandidateCollector(ruleCount: detector.rules.count, keywordCount: detector.keywords.count)
+        collector = CandidateCollector(ruleCount: detector.rules.count, keywordCount: detector.keywords.count,
+                                       triggerCount: SegmentDecoder.Trigger.allCases.count)
     }
 
     /// Whether a global path-only allowlist excludes `path` entirely (checked before reading a file).
@@ -93,6 +94,7 @@ public final class Scanner {
         }
         let candidates = collector.drain()
         let keywordHits = collector.keywordHits
+        let triggers = collector.triggerEnds
 
         // Vectorscan-confirmed rules: windows around candidate ends, merged per rule.
         var i = 0
@@ -133,7 +135,7 @@ public final class Scanner {
         }
         // Look through encodings.
         guard depth < detector.options.maxDecodeDepth, context.budget > 0 else { return }
-        for segment in SegmentDecoder.segments(in: bytes, budget: &context.budget) {
+        for segment in SegmentDecoder.segments(in: bytes, triggers: triggers, budget: &context.budget) {
             let location = outer ?? segment.range
             segment.decoded.withUnsafeBytes { decoded in
                 scanLayer(decoded, depth: depth + 1, outer: location, encodings: encodings + [segment.encoding],
