@@ -428,8 +428,8 @@ public final class Certificate: @unchecked Sendable {
         return Date(timeIntervalSince1970: TimeInterval(timegm(&parts)))
     }
 
-    /// Whether the certificate says it is a CA.
-    public var isCA: Bool { X509_check_ca(pointer) != 0 }
+    /// Whether BasicConstraints says CA:TRUE.
+    public var isCA: Bool { X509_get_extension_flags(pointer) & UInt32(EXFLAG_CA) != 0 }
 
     /// The KeyUsage bits (OpenSSL's `KU_*` flags; `KU_ENCIPHER_ONLY` is 0x0001).
     public var keyUsage: UInt32 { X509_get_key_usage(pointer) }
