@@ -10,6 +10,12 @@ struct Sealant: AsyncParsableCommand {
         subcommands: [
             // Detect
             // Seal
+            SealCommand.self,
+            UnsealCommand.self,
+            SealReencryptCommand.self,
+            SealValidateCommand.self,
+            SealKeygenCommand.self,
+            SealCertCommand.self,
         ]
     )
 }
