@@ -89,6 +89,18 @@ struct ExtendTests {
         }
     }
 
+    @Test("a new rule (not an override) in an extending config still needs a regex or a path")
+    func newRuleWithoutRegex() throws {
+        try withTemporaryDirectory { dir in
+            let basePath = try write(Self.base, to: dir, "base.toml")
+            let child = "[extend]\npath = \"\(basePath)\"\n[[rules]]\nid = \"brand-new\"\nkeywords = [\"x\"]\n"
+            let childPath = try write(child, to: dir, "child.toml")
+            let error = configError { try ConfigLoader.load(path: childPath) }
+            #expect(error?.ruleID == "brand-new")
+            #expect(error?.file == childPath)
+        }
+    }
+
     @Test("an override that sets regex, entropy, secretGroup, tags and path replaces them")
     func overrideReplaces() throws {
         try withTemporaryDirectory { dir in
