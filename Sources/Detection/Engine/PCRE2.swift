@@ -90,7 +90,13 @@ final class PCRE2Matcher {
         var start = searchRange.lowerBound
         while start <= end && results.count < limit {
             var rc = pcre2_match_8(regex.code, base, end, start, options, matchData, context)
-            if rc < 0 { break }  // no match, or a limit hit: stop this window
+            if rc < 0 {
+                // No match: done. A match or depth limit (catastrophic backtracking): give up on
+                // this line only, so one pathological line cannot hide the lines after it.
+                guard rc != PCRE2_ERROR_NOMATCH, let next = Self.lineAfter(start, in: subject, end: end) else { break }
+                start = next
+                continue
+            }
             let ovector = pcre2_get_ovector_pointer_8(matchData)!
             if truncated {
                 let found = Int(ovector[0])
@@ -99,7 +105,9 @@ final class PCRE2Matcher {
                     start = found + 1
                     continue
                 } else if full < 0 {
-                    break
+                    guard let next = Self.lineAfter(found, in: subject, end: end) else { break }
+                    start = next
+                    continue
                 }
                 rc = full
             }
@@ -119,6 +127,16 @@ final class PCRE2Matcher {
             start = hi > lo ? hi : hi + 1
         }
         return results
+    }
+
+    /// The offset just past the first newline at or after `offset` (before `end`), if any.
+    private static func lineAfter(_ offset: Int, in subject: UnsafeRawBufferPointer, end: Int) -> Int? {
+        var i = offset
+        while i < end {
+            if subject[i] == 0x0A { return i + 1 }
+            i += 1
+        }
+        return nil
     }
 
     /// Whether `regex` matches anywhere in `text` (allowlists, path filters).
