@@ -42,15 +42,24 @@ enum SegmentDecoder {
         var result = [EncodedSegment]()
         let n = bytes.count
         var i = 0
+        // Bytes before this offset belong to a token escapeRun already examined.
+        var escapesChecked = 0
         while i < n && budget > 0 {
             let c = bytes[i]
             if c == UInt8(ascii: "%") || c == UInt8(ascii: "\\") {
-                let seg = escapeRun(bytes, from: i)
-                if !seg.decoded.isEmpty {
-                    budget -= seg.decoded.count
-                    if isPrintable(seg.decoded) { result.append(seg) }
+                if i >= escapesChecked {
+                    let seg = escapeRun(bytes, from: i)
+                    escapesChecked = seg.range.upperBound
+                    if !seg.decoded.isEmpty {
+                        budget -= seg.decoded.count
+                        if isPrintable(seg.decoded) { result.append(seg) }
+                        i = max(i + 1, seg.range.upperBound)
+                        continue
+                    }
                 }
-                i = max(i + 1, seg.range.upperBound)
+                // Fewer than two escapes in this token (a `\n` inside a JSON string, a Windows path):
+                // an ordinary separator, so base64 or hex after it is still found.
+                i += 1
                 continue
             }
             guard classTable[Int(c)] & 1 != 0 else { i += 1; continue }
