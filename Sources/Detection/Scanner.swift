@@ -53,6 +53,9 @@ public final class Scanner {
         var findings: [Finding] = []
         var seen = Set<SeenKey>()
         var pathMatches: [Int: Bool] = [:]
+        /// Text and inline-allow status of each line range findings fell on: a long (minified) line
+        /// holding many findings is copied and searched once, and its findings share one string.
+        var lineTexts: [Range<Int>: (text: String, inlineAllow: Bool)] = [:]
 
         init(top: UnsafeRawBufferPointer, provenance: Provenance, firstLine: Int, owned: Range<Int>?, budget: Int) {
             self.top = top
@@ -60,6 +63,14 @@ public final class Scanner {
             self.firstLine = firstLine
             self.owned = owned
             self.budget = budget
+        }
+
+        mutating func lineText(_ range: Range<Int>) -> (text: String, inlineAllow: Bool) {
+            if let known = lineTexts[range] { return known }
+            let bytes = UnsafeRawBufferPointer(rebasing: top[range])
+            let entry = (String(decoding: bytes, as: UTF8.self), Scanner.containsInlineAllow(bytes))
+            lineTexts[range] = entry
+            return entry
         }
 
         mutating func lines() -> LineIndex {
@@ -175,10 +186,8 @@ public final class Scanner {
 
         let lines = context.lines()
         let lineRange = lines.lines(spanning: location, count: context.top.count)
-        let line = String(decoding: UnsafeRawBufferPointer(rebasing: context.top[lineRange]), as: UTF8.self)
-        if !detector.options.ignoreInlineAllow && (line.contains("sealant:allow") || line.contains("gitleaks:allow")) {
-            return
-        }
+        let (line, inlineAllow) = context.lineText(lineRange)
+        if !detector.options.ignoreInlineAllow && inlineAllow { return }
         let match = String(decoding: UnsafeRawBufferPointer(rebasing: bytes[m.range]), as: UTF8.self)
         let path = context.provenance.file
         let commit = context.provenance.commit
@@ -214,6 +223,24 @@ public final class Scanner {
                 startColumn: 0, endColumn: 0, match: match, secret: "", provenance: context.provenance,
                 entropy: 0, tags: rule.rule.tags, fingerprint: Fingerprint.content(file: path, ruleID: rule.rule.id, secret: path)))
         }
+    }
+
+    /// Whether `bytes` contain `sealant:allow` or `gitleaks:allow` (a byte search: lines can be megabytes).
+    static func containsInlineAllow(_ bytes: UnsafeRawBufferPointer) -> Bool {
+        guard let base = bytes.baseAddress else { return false }
+        func has(_ word: StaticString, at offset: Int) -> Bool {
+            let count = word.utf8CodeUnitCount
+            guard offset >= 0, offset + count <= bytes.count else { return false }
+            return memcmp(base + offset, word.utf8Start, count) == 0
+        }
+        var p = base
+        let end = base + bytes.count
+        while p < end, let hit = memchr(p, Int32(UInt8(ascii: ":")), end - p) {
+            let colon = UnsafeRawPointer(hit) - base
+            if has("allow", at: colon + 1) && (has("sealant", at: colon - 7) || has("gitleaks", at: colon - 8)) { return true }
+            p = UnsafeRawPointer(hit) + 1
+        }
+        return false
     }
 
     /// Start of the line holding `offset`, looking back at most 4 KiB.

@@ -326,6 +326,15 @@ struct FilterTests {
         #expect(try scan(toml, text + filler).count == 40)
     }
 
+    @Test("the inline-allow byte search matches exactly the two directives", arguments: [
+        ("sealant:allow", true), ("gitleaks:allow", true), ("x = 1 # gitleaks:allow", true),
+        ("/*sealant:allow*/", true), ("sealant:allo", false), ("ealant:allow", false), (":allow", false),
+        ("gitleaks allow", false), ("sealant::allow", false), ("", false), ("Sealant:Allow", false),
+    ])
+    func inlineAllowSearch(line: String, expected: Bool) {
+        #expect(Array(line.utf8).withUnsafeBytes { Detection.Scanner.containsInlineAllow($0) } == expected)
+    }
+
     // MARK: skipReport
 
     @Test("skipReport rules produce no findings, regex or path-only")
