@@ -73,6 +73,17 @@ struct DecodingTests {
         #expect(found.first?.tags == ["test", "decoded:base64", "decoded:hex", "decode-depth:2"])
     }
 
+    @Test("a keyword outside the encoded span still enables the rule on the decoded text (gitleaks semantics)")
+    func keywordOutsideEncodedSpan() throws {
+        let toml = singleRule(id: "gated-hex", regex: #"\b([0-9a-f]{40})\b"#, extra: #"keywords = ["commit_token"]"#)
+        let hex = randomString(Alphabet.hexLower, count: 40)
+        let found = try scan(toml, "commit_token: " + Encode.base64("value \(hex) end"))
+        #expect(found.map(\.secret) == [hex])
+        #expect(found.first?.tags.contains("decoded:base64") == true)
+        // Without the keyword anywhere in the unit the rule stays gated.
+        #expect(try scan(toml, "other: " + Encode.base64("value \(hex) end")).isEmpty)
+    }
+
     @Test("maxDecodeDepth bounds nesting; 0 disables decoding")
     func depthLimit() throws {
         let secret = Self.secret()

@@ -30,6 +30,28 @@ struct FallbackTests {
         #expect(found.contains { $0.ruleID == "normal" })
     }
 
+    @Test("a regex Vectorscan accepts at first but refuses to compile falls back instead of failing the detector",
+          arguments: [
+              #"(tk_[a-z0-9]{20})?"#,                    // can match the empty string: rejected only by hs_compile
+              #"tk_[a-z0-9]{20}[\s\S]{0,50000}END"#,     // bounded repeat too large for Vectorscan
+          ])
+    func compileTimeRejection(regex: String) throws {
+        let toml = singleRule(id: "late-reject", regex: regex) + """
+
+        [[rules]]
+        id = "normal"
+        regex = '''nrm_[a-z]{8}'''
+        keywords = ["nrm_"]
+        """
+        let detector = try makeDetector(toml)
+        #expect(detector.pcre2OnlyRules.map(\.id) == ["late-reject"])
+        #expect(detector.pcre2OnlyRules.first.map { !$0.reason.isEmpty } == true)
+        let value = randomString(Alphabet.lowerDigits, count: 20)
+        let found = detector.makeScanner().scan("x tk_\(value) y\nnrm_\(randomString(Alphabet.lower, count: 8))\nEND\n")
+        #expect(found.contains { $0.ruleID == "late-reject" && $0.match.hasPrefix("tk_\(value)") })
+        #expect(found.contains { $0.ruleID == "normal" })
+    }
+
     @Test("PCRE2-only rules still honour keywords and paths")
     func pcre2OnlyGates() throws {
         let toml = singleRule(id: "fallback", regex: #"secret_key=\K[a-z0-9]{20}"#, extra: """
