@@ -123,7 +123,11 @@ final class PCRE2Matcher {
                     }
                 }
             }
-            results.append(PCRE2Match(range: lo..<hi, groups: groups))
+            // An empty match with no non-empty group can never hold a secret: don't let a pattern
+            // that matches the empty string everywhere use up `limit`.
+            if hi > lo || groups.contains(where: { !($0?.isEmpty ?? true) }) {
+                results.append(PCRE2Match(range: lo..<hi, groups: groups))
+            }
             start = hi > lo ? hi : hi + 1
         }
         return results
