@@ -95,15 +95,18 @@ public final class Scanner {
         return result
     }
 
+    /// - Parameter inheritedKeywords: keyword hits of the enclosing layers: a keyword anywhere in
+    ///   the unit (e.g. `commit_token: <base64>`) gates rules on decoded text too, as in gitleaks.
     private func scanLayer(_ bytes: UnsafeRawBufferPointer, depth: Int, outer: Range<Int>?, encodings: [Encoding],
-                           context: inout UnitContext) {
+                           inheritedKeywords: [Bool] = [], context: inout UnitContext) {
         guard bytes.count > 0 else { return }
         collector.resetKeywords()
         if let database = detector.database, let scratch {
             database.scan(bytes, scratch: scratch, collector: collector)
         }
         let candidates = collector.drain()
-        let keywordHits = collector.keywordHits
+        var keywordHits = collector.keywordHits
+        for (i, hit) in inheritedKeywords.enumerated() where hit { keywordHits[i] = true }
 
         // Vectorscan-confirmed rules: windows around candidate ends, merged per rule.
         var i = 0
@@ -148,6 +151,7 @@ public final class Scanner {
             let location = outer ?? segment.range
             segment.decoded.withUnsafeBytes { decoded in
                 scanLayer(decoded, depth: depth + 1, outer: location, encodings: encodings + [segment.encoding],
+                          inheritedKeywords: keywordHits,
                           context: &context)
             }
         }
