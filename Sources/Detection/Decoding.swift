@@ -37,55 +37,80 @@ enum SegmentDecoder {
         return t
     }()
 
-    /// All decodable segments of `bytes`, decoding at most `budget` bytes in total.
-    static func segments(in bytes: UnsafeRawBufferPointer, budget: inout Int) -> [EncodedSegment] {
-        var result = [EncodedSegment]()
-        let n = bytes.count
-        var i = 0
-        // Bytes before this offset belong to a token escapeRun already examined.
-        var escapesChecked = 0
-        while i < n && budget > 0 {
-            let c = bytes[i]
-            if c == UInt8(ascii: "%") || c == UInt8(ascii: "\\") {
-                if i >= escapesChecked {
-                    let seg = escapeRun(bytes, from: i)
-                    escapesChecked = seg.range.upperBound
+    /// Patterns (in the Vectorscan database) marking where an encoded span may start; the match
+    /// end minus `width` is the span's first byte.
+    enum Trigger: Int, CaseIterable {
+        /// Base64 of printable text: every 4th character is one of I-Z, a-f (top 6 bits of 0x20-0x7E).
+        case base64
+        case hex
+        case percent
+        case unicode
+
+        var expression: String {
+            switch self {
+            case .base64: return "(?:^|[^A-Za-z0-9+/_-])(?:[I-Za-f][A-Za-z0-9+/_-]{3}){4}"
+            case .hex: return "(?:^|[^0-9A-Za-z])[0-9a-fA-F]{32}"
+            case .percent: return "%[0-9A-Fa-f]{2}"
+            case .unicode: return "\\\\u[0-9A-Fa-f]{4}"
+            }
+        }
+
+        var width: Int {
+            switch self {
+            case .base64: return 16
+            case .hex: return 32
+            case .percent: return 3
+            case .unicode: return 6
+            }
+        }
+    }
+
+    /// Decodable segments starting at the trigger positions, decoding at most `budget` bytes.
+    static func segments(in bytes: UnsafeRawBufferPointer, triggers: [[Int]], budget: inout Int) -> [EncodedSegment] {
+        var starts = [(start: Int, trigger: Trigger)]()
+        for trigger in Trigger.allCases {
+            for end in triggers[trigger.rawValue] { starts.append((max(0, end - trigger.width), trigger)) }
+        }
+        guard !starts.isEmpty else { return [] }
+        starts.sort { $0.start < $1.start }
+        return classTable.withUnsafeBufferPointer { table in
+            var result = [EncodedSegment]()
+            var covered = 0
+            for (start, trigger) in starts where start >= covered && budget > 0 {
+                switch trigger {
+                case .percent, .unicode:
+                    let seg = escapeRun(bytes, from: start)
+                    covered = max(covered, seg.range.upperBound)
                     if !seg.decoded.isEmpty {
                         budget -= seg.decoded.count
                         if isPrintable(seg.decoded) { result.append(seg) }
-                        i = max(i + 1, seg.range.upperBound)
-                        continue
+                    }
+                case .base64, .hex:
+                    var j = start
+                    var allHex = true
+                    while j < bytes.count {
+                        let k = table[Int(bytes[j])]
+                        if k & 1 == 0 { break }
+                        if k & 2 == 0 { allHex = false }
+                        j += 1
+                    }
+                    var end = j
+                    while end < bytes.count, end - j < 2, bytes[end] == UInt8(ascii: "=") { end += 1 }
+                    covered = max(covered, end)
+                    let length = j - start
+                    if allHex && length >= minHex && length % 2 == 0 {
+                        if let decoded = decodeHex(bytes, start..<j) {
+                            budget -= decoded.count
+                            result.append(EncodedSegment(range: start..<j, encoding: .hex, decoded: decoded))
+                        }
+                    } else if !allHex && length >= minBase64, let decoded = decodeBase64(bytes, start..<j) {
+                        budget -= decoded.count
+                        result.append(EncodedSegment(range: start..<end, encoding: .base64, decoded: decoded))
                     }
                 }
-                // Fewer than two escapes in this token (a `\n` inside a JSON string, a Windows path):
-                // an ordinary separator, so base64 or hex after it is still found.
-                i += 1
-                continue
             }
-            guard classTable[Int(c)] & 1 != 0 else { i += 1; continue }
-            var j = i
-            var allHex = true
-            while j < n, classTable[Int(bytes[j])] & 1 != 0 {
-                if classTable[Int(bytes[j])] & 2 == 0 { allHex = false }
-                j += 1
-            }
-            var end = j
-            while end < n, end - j < 2, bytes[end] == UInt8(ascii: "=") { end += 1 }
-            let length = j - i
-            if allHex && length >= minHex && length % 2 == 0 {
-                if let decoded = decodeHex(bytes, i..<j) {
-                    budget -= decoded.count
-                    result.append(EncodedSegment(range: i..<j, encoding: .hex, decoded: decoded))
-                }
-            } else if length >= minBase64 && !allHex {
-                if let decoded = decodeBase64(bytes, i..<j) {
-                    budget -= decoded.count
-                    result.append(EncodedSegment(range: i..<end, encoding: .base64, decoded: decoded))
-                }
-            }
-            i = end
+            return result
         }
-        return result
     }
 
     /// Printable ASCII/UTF-8 text with at most 5% other bytes.
@@ -120,6 +145,15 @@ enum SegmentDecoder {
     }
 
     static func decodeBase64(_ bytes: UnsafeRawBufferPointer, _ range: Range<Int>) -> [UInt8]? {
+        // Printable ASCII (0x20-0x7E) has its top six bits in 8...31, so the first character of
+        // every 4-character group of base64'd text is one of I-Z or a-f: reject anything else
+        // before allocating (most long identifiers and paths fail here).
+        var probe = range.lowerBound
+        while probe < min(range.upperBound, range.lowerBound + 16) {
+            let v = base64Values[Int(bytes[probe])]
+            if v < 8 || v > 31 { return nil }
+            probe += 4
+        }
         var out = [UInt8]()
         out.reserveCapacity(range.count * 3 / 4)
         var acc: UInt32 = 0

@@ -103,10 +103,10 @@ public enum ConfigLoader {
         return own
     }
 
-    /// Every rule needs a regex, a path, or both. Base rules were checked when their file loaded,
+    /// Every rule needs a regex, a path, or both (or an analyzer). Base rules were checked when their file loaded,
     /// so a rule failing here was defined in `source`.
     private static func requireRegexOrPath(_ set: RuleSet, source: String) throws {
-        if let rule = set.rules.first(where: { $0.regex == nil && $0.path == nil }) {
+        if let rule = set.rules.first(where: { $0.regex == nil && $0.path == nil && $0.analyzer == nil }) {
             throw ConfigError(file: source, ruleID: rule.id, reason: "a rule needs a regex, a path, or both")
         }
     }
@@ -125,6 +125,7 @@ public enum ConfigLoader {
                 if rule.entropy != nil { merged.entropy = rule.entropy }
                 if !rule.keywords.isEmpty { merged.keywords = rule.keywords }
                 if rule.path != nil { merged.path = rule.path }
+                if rule.analyzer != nil { merged.analyzer = rule.analyzer }
                 if !rule.tags.isEmpty { merged.tags = rule.tags }
                 if rule.checksum != nil { merged.checksum = rule.checksum }
                 if rule.skipReport { merged.skipReport = true }
@@ -132,6 +133,7 @@ public enum ConfigLoader {
                 if !rule.negativeExamples.isEmpty { merged.negativeExamples = rule.negativeExamples }
                 if !rule.sampleSecrets.isEmpty { merged.sampleSecrets = rule.sampleSecrets }
                 if rule.sampleKey != nil { merged.sampleKey = rule.sampleKey }
+                if rule.samplePath != nil { merged.samplePath = rule.samplePath }
                 merged.allowlists += rule.allowlists
                 rules[i] = merged
             } else {
@@ -218,10 +220,15 @@ private struct RawRule: Decodable {
     var negativeExamples: [String]?
     var sampleSecrets: [String]?
     var sampleKey: String?
+    var analyzer: String?
+    var samplePath: String?
 
     func rule(source: String, position: Int) throws -> Rule {
         guard let id, !id.isEmpty else {
             throw ConfigError(file: source, reason: "rule #\(position + 1) has no id")
+        }
+        if regex != nil && analyzer != nil {
+            throw ConfigError(file: source, ruleID: id, reason: "a rule has either a regex or an analyzer, not both")
         }
         if allowlist != nil && allowlists != nil {
             throw ConfigError(file: source, ruleID: id, reason: "use [[rules.allowlists]] or the older [rules.allowlist], not both")
@@ -234,7 +241,7 @@ private struct RawRule: Decodable {
                     entropy: entropy?.value, keywords: keywords ?? [], path: path, tags: tags ?? [],
                     allowlists: lists, skipReport: skipReport ?? false, checksum: checksum,
                     examples: examples ?? [], negativeExamples: negativeExamples ?? [],
-                    sampleSecrets: sampleSecrets ?? [], sampleKey: sampleKey)
+                    sampleSecrets: sampleSecrets ?? [], sampleKey: sampleKey, analyzer: analyzer, samplePath: samplePath)
     }
 }
 

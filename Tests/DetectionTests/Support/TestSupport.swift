@@ -279,3 +279,15 @@ extension Finding {
     /// `[startLine, startColumn, endLine, endColumn]`, for compact position assertions.
     var span: [Int] { [startLine, startColumn, endLine, endColumn] }
 }
+
+/// `SegmentDecoder.segments` fed with the decoding triggers a Vectorscan scan of `bytes` reports,
+/// as the scanner does.
+func segments(in bytes: UnsafeRawBufferPointer, budget: inout Int) throws -> [EncodedSegment] {
+    let triggers = SegmentDecoder.Trigger.allCases
+    let database = try VectorscanDatabase.compile(triggers.map {
+        VectorscanPattern(expression: $0.expression, id: UInt32($0.rawValue), flags: 0)
+    })
+    let collector = CandidateCollector(ruleCount: 0, keywordCount: 0, triggerCount: triggers.count)
+    database.scan(bytes, scratch: try VectorscanScratch(for: database), collector: collector)
+    return SegmentDecoder.segments(in: bytes, triggers: collector.triggerEnds, budget: &budget)
+}
