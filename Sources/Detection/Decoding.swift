@@ -80,7 +80,9 @@ enum SegmentDecoder {
                 switch trigger {
                 case .percent, .unicode:
                     let seg = escapeRun(bytes, from: start)
-                    covered = max(covered, seg.range.upperBound)
+                    // A lone escape (`%2F` in a URL) decodes nothing: the rest of the token may
+                    // still hold base64 or hex, so only this escape is covered.
+                    covered = max(covered, seg.decoded.isEmpty ? start + 1 : seg.range.upperBound)
                     if !seg.decoded.isEmpty {
                         budget -= seg.decoded.count
                         if isPrintable(seg.decoded) { result.append(seg) }

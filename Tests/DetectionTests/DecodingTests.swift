@@ -111,6 +111,16 @@ struct DecodingTests {
         #expect(found.map(\.secret) == [secret])
     }
 
+    @Test("base64 after a single percent-escape in the same URL is still decoded")
+    func base64AfterSingleEscape() throws {
+        let secret = Self.secret()
+        let encoded = Encode.base64("key=\(secret)")
+        let url = "https://example.com/cb?redirect=%2Fhome&blob=\(encoded)&mode=1"
+        let found = try scan(Self.rule, "url: \(url)")
+        #expect(found.map(\.secret) == [secret])
+        #expect(found.first?.tags.contains("decoded:base64") == true)
+    }
+
     @Test("identifiers, paths, digests and binary base64 decode to nothing")
     func noiseProducesNothing() throws {
         // A catch-all rule: any decoded layer with printable text would produce a finding.
