@@ -40,7 +40,8 @@ enum SegmentDecoder {
     /// Patterns (in the Vectorscan database) marking where an encoded span may start; the match
     /// end minus `width` is the span's first byte.
     enum Trigger: Int, CaseIterable {
-        /// Base64 of printable text: every 4th character is one of I-Z, a-f (top 6 bits of 0x20-0x7E).
+        /// Base64 of printable text: every 4th character is one of I-Z, a-f (top 6 bits of 0x20-0x7E),
+        /// or C-D (tab, newline, carriage return: short lines such as a base64'd .env file).
         case base64
         case hex
         case percent
@@ -48,7 +49,7 @@ enum SegmentDecoder {
 
         var expression: String {
             switch self {
-            case .base64: return "(?:^|[^A-Za-z0-9+/_-])(?:[I-Za-f][A-Za-z0-9+/_-]{3}){4}"
+            case .base64: return "(?:^|[^A-Za-z0-9+/_-])(?:[C-DI-Za-f][A-Za-z0-9+/_-]{3}){4}"
             case .hex: return "(?:^|[^0-9A-Za-z])[0-9a-fA-F]{32}"
             case .percent: return "%[0-9A-Fa-f]{2}"
             case .unicode: return "\\\\u[0-9A-Fa-f]{4}"
@@ -153,7 +154,7 @@ enum SegmentDecoder {
         var probe = range.lowerBound
         while probe < min(range.upperBound, range.lowerBound + 16) {
             let v = base64Values[Int(bytes[probe])]
-            if v < 8 || v > 31 { return nil }
+            if v < 2 || v > 31 || (v > 3 && v < 8) { return nil }  // 2...3: \t \n \r; 8...31: 0x20-0x7F
             probe += 4
         }
         var out = [UInt8]()

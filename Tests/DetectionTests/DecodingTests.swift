@@ -121,6 +121,16 @@ struct DecodingTests {
         #expect(found.first?.tags.contains("decoded:base64") == true)
     }
 
+    @Test("base64 of multi-line text whose early lines are short (a .env file) is decoded", arguments: [
+        "A=1\nB=2\n", "ID\tx\n", "x=1\r\ny=2\r\n", "#\n#\n",
+    ])
+    func base64OfShortLines(prefix: String) throws {
+        let secret = Self.secret()
+        let encoded = Encode.base64(prefix + "key=\(secret)\n")
+        let found = try scan(Self.rule, "data:\n  app.env: \(encoded)\n")
+        #expect(found.map(\.secret) == [secret])
+    }
+
     @Test("identifiers, paths, digests and binary base64 decode to nothing")
     func noiseProducesNothing() throws {
         // A catch-all rule: any decoded layer with printable text would produce a finding.
