@@ -117,11 +117,29 @@ enum SegmentDecoder {
     }
 
     /// Printable ASCII/UTF-8 text with at most 5% other bytes.
+    /// Bytes >= 0x80 count as text only when they form UTF-8: random binary (a hex digest) has
+    /// few control bytes but almost never valid UTF-8. A character cut at the end is not held
+    /// against the text (the hex decoder checks an 8-byte prefix).
     static func isPrintable(_ bytes: [UInt8]) -> Bool {
         guard bytes.count >= 6 else { return false }
         var bad = 0
-        for b in bytes where !(b >= 0x20 && b < 0x7F) && b != 0x09 && b != 0x0A && b != 0x0D && b < 0x80 {
-            bad += 1
+        var i = 0
+        let n = bytes.count
+        while i < n {
+            let b = bytes[i]
+            if b < 0x80 {
+                if !(b >= 0x20 && b < 0x7F) && b != 0x09 && b != 0x0A && b != 0x0D { bad += 1 }
+                i += 1
+                continue
+            }
+            let length = b >= 0xF5 ? 0 : b >= 0xF0 ? 4 : b >= 0xE0 ? 3 : b >= 0xC2 ? 2 : 0
+            if length > 0 && i + length > n && (i + 1..<n).allSatisfy({ bytes[$0] & 0xC0 == 0x80 }) { break }
+            if length == 0 || i + length > n || !(i + 1..<i + length).allSatisfy({ bytes[$0] & 0xC0 == 0x80 }) {
+                bad += 1
+                i += 1
+                continue
+            }
+            i += length
         }
         return bad * 20 <= bytes.count
     }

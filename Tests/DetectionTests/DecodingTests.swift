@@ -152,6 +152,30 @@ struct DecodingTests {
         }
     }
 
+    @Test("random binary (hex digests, base64 of random bytes) is not taken for text")
+    func binaryIsNotText() throws {
+        // About one random 32-byte digest in ten has at most one control byte; bytes >= 0x80 are
+        // only text when they form UTF-8.
+        var accepted = [String]()
+        for _ in 0..<200 {
+            let digest = randomString(Alphabet.hexLower, count: 64)
+            let blob = Data((0..<48).map { _ in UInt8.random(in: 0...255) }).base64EncodedString()
+            for text in ["sha = \(digest)", "blob = \(blob)"] {
+                var budget = 1 << 20
+                let found = try Array(text.utf8).withUnsafeBytes { try segments(in: $0, budget: &budget) }
+                if !found.isEmpty { accepted.append(text) }
+            }
+        }
+        #expect(accepted.isEmpty, "\(accepted.prefix(3))")
+        // Real UTF-8 text still counts, including a character cut at the end of a prefix.
+        #expect(SegmentDecoder.isPrintable(Array("pässwörd = ünïcödé välüe".utf8)))
+        #expect(SegmentDecoder.isPrintable(Array(Array("abcdefgé".utf8).dropLast())))
+        let hex = Encode.hex("naïve café token = \(Self.secret())")
+        var budget = 1 << 20
+        let decoded = try Array("x = \(hex)".utf8).withUnsafeBytes { try segments(in: $0, budget: &budget) }
+        #expect(decoded.count == 1)
+    }
+
     @Test("SegmentDecoder recognises each encoding and its span")
     func segmentDecoder() throws {
         let payload = "password=" + highEntropyBase62(20)

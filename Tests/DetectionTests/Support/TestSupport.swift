@@ -284,10 +284,15 @@ extension Finding {
 /// as the scanner does.
 func segments(in bytes: UnsafeRawBufferPointer, budget: inout Int) throws -> [EncodedSegment] {
     let triggers = SegmentDecoder.Trigger.allCases
-    let database = try VectorscanDatabase.compile(triggers.map {
-        VectorscanPattern(expression: $0.expression, id: UInt32($0.rawValue), flags: 0)
-    })
+    let database = try triggerDatabase.get()
     let collector = CandidateCollector(ruleCount: 0, keywordCount: 0, triggerCount: triggers.count)
     database.scan(bytes, scratch: try VectorscanScratch(for: database), collector: collector)
     return SegmentDecoder.segments(in: bytes, triggers: collector.triggerEnds, budget: &budget)
+}
+
+/// The decoding-trigger patterns alone, compiled once.
+let triggerDatabase = Result {
+    try VectorscanDatabase.compile(SegmentDecoder.Trigger.allCases.map {
+        VectorscanPattern(expression: $0.expression, id: UInt32($0.rawValue), flags: 0)
+    })
 }
