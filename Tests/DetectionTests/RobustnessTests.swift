@@ -89,6 +89,20 @@ struct RobustnessTests {
         #expect(ok.withUnsafeBytes { matcher.matches(regex, in: $0, searchRange: 0..<ok.count) }.count == 1)
     }
 
+    @Test("one scanner reused across units of different sizes carries nothing over (keywords, decode triggers)")
+    func scannerReuse() throws {
+        let toml = singleRule(id: "tk", regex: #"\b(tk_[A-Za-z0-9]{20})\b"#, extra: #"keywords = ["tk_"]"#)
+        let scanner = try makeDetector(toml).makeScanner()
+        let secret = "tk_" + highEntropyBase62(20)
+        let big = String(repeating: "filler text ", count: 2_000) + "v = " + Encode.base64("key=\(secret)") + "\n"
+        for _ in 0..<3 {
+            #expect(scanner.scan(big).map(\.secret) == [secret])
+            #expect(scanner.scan("short").isEmpty)
+            #expect(scanner.scan("").isEmpty)
+            #expect(scanner.scan("x = \(secret)").map(\.secret) == [secret])
+        }
+    }
+
     @Test("scanners of one detector can run concurrently")
     func concurrentScanners() async throws {
         let detector = try makeDetector(Self.rule)
