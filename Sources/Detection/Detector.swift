@@ -102,24 +102,37 @@ public final class Detector: Sendable {
         for (i, trigger) in SegmentDecoder.Trigger.allCases.enumerated() {
             patterns.append(VectorscanPattern(expression: trigger.expression, id: triggerBase + UInt32(i), flags: 0))
         }
+        self.globalAllowlists = try ruleSet.allowlists.map { try CompiledAllowlist($0, ownerID: "global allowlist") }
+        // hs_expression_info passes some patterns that hs_compile then refuses (e.g. one that can
+        // match the empty string): such a rule falls back to PCRE2 alone, like one rejected up front.
+        var database: VectorscanDatabase?
+        while !patterns.isEmpty {
+            if let cached = cache?.load(patterns: patterns) {
+                database = cached
+                break
+            }
+            do {
+                let built = try VectorscanDatabase.compile(patterns)
+                cache?.store(built, patterns: patterns)
+                database = built
+                break
+            } catch let error as VectorscanCompileError {
+                let id = error.expression >= 0 && error.expression < patterns.count ? Int(patterns[error.expression].id) : -1
+                guard id >= 0 && id < compiled.count else {
+                    throw RuleCompileError(ruleID: "keyword", field: "regex", reason: error.message)
+                }
+                let rule = compiled[id]
+                compiled[id] = CompiledRule(rule: rule.rule, regex: rule.regex, path: rule.path,
+                                            stage: .pcre2Only(reason: error.message), keywordIDs: rule.keywordIDs,
+                                            allowlists: rule.allowlists, checksum: rule.checksum)
+                fallbacks.append((rule.rule.id, error.message))
+                patterns.remove(at: error.expression)
+            }
+        }
+        self.database = database
         self.rules = compiled
         self.keywords = keywords
         self.pcre2OnlyRules = fallbacks
-        self.globalAllowlists = try ruleSet.allowlists.map { try CompiledAllowlist($0, ownerID: "global allowlist") }
-        if patterns.isEmpty {
-            database = nil
-        } else if let cached = cache?.load(patterns: patterns) {
-            database = cached
-        } else {
-            do {
-                database = try VectorscanDatabase.compile(patterns)
-            } catch let error as VectorscanCompileError {
-                let id = error.expression >= 0 && error.expression < patterns.count ? Int(patterns[error.expression].id) : -1
-                throw RuleCompileError(ruleID: id >= 0 && id < compiled.count ? compiled[id].rule.id : "keyword",
-                                       field: "regex", reason: error.message)
-            }
-            if let database { cache?.store(database, patterns: patterns) }
-        }
     }
 
     /// A scanner for one thread.
