@@ -67,6 +67,12 @@ public final class Detector: Sendable {
                     stage = .pcre2Only(reason: reason.message)
                     fallbacks.append((rule.id, reason.message))
                 }
+            } else if let name = rule.analyzer {
+                guard let kind = ManifestAnalyzer.Kind(rawValue: name) else {
+                    throw RuleCompileError(ruleID: rule.id, field: "analyzer",
+                                           reason: "unknown analyzer '\(name)' (known: \(ManifestAnalyzer.Kind.allCases.map(\.rawValue).joined(separator: ", ")))")
+                }
+                stage = .analyzer(kind)
             } else {
                 stage = .pathOnly
             }

@@ -31,6 +31,7 @@ public final class Scanner {
         var context = UnitContext(top: bytes, provenance: provenance, firstLine: firstLine, owned: owned,
                                   budget: detector.options.maxDecodedBytes)
         scanLayer(bytes, depth: 0, outer: nil, encodings: [], context: &context)
+        runAnalyzers(bytes, context: &context)
         reportPathRules(&context)
         return context.findings
     }
@@ -171,6 +172,8 @@ public final class Scanner {
         let entropy = Entropy.shannon(secretBytes)
         if let threshold = rule.rule.entropy, entropy <= threshold { return }
         if let checksum = rule.checksum, !checksum.isValid(secret) { return }
+        // Sealed Secrets ciphertext is safe to commit, whatever rule its shape happens to match.
+        if secretRange.count >= 360, SealedBlob.isSealed(base64: secret) { return }
 
         let key = SeenKey(rule: ruleIndex, location: location, secret: secret)
         guard !context.seen.contains(key) else { return }
@@ -205,10 +208,24 @@ public final class Scanner {
             fingerprint: Fingerprint.content(file: path, ruleID: rule.rule.id, secret: secret)))
     }
 
+    /// Structural manifest checks, on the original text only.
+    private func runAnalyzers(_ bytes: UnsafeRawBufferPointer, context: inout UnitContext) {
+        var wanted = [ManifestAnalyzer.Kind: Int]()
+        for (index, rule) in detector.rules.enumerated() {
+            if case .analyzer(let kind) = rule.stage, pathMatches(rule, index: index, context: &context) { wanted[kind] = index }
+        }
+        guard !wanted.isEmpty else { return }
+        for hit in ManifestAnalyzer.hits(in: bytes, kinds: Set(wanted.keys), matcher: matcher) {
+            guard let index = wanted[hit.kind] else { continue }
+            record(PCRE2Match(range: hit.match, groups: [hit.value]), rule: detector.rules[index], ruleIndex: index,
+                   bytes: bytes, outer: nil, encodings: [], depth: 0, context: &context)
+        }
+    }
+
     /// Path-only rules report the file itself.
     private func reportPathRules(_ context: inout UnitContext) {
         for (index, rule) in detector.rules.enumerated() {
-            guard case .pathOnly = rule.stage, !rule.rule.skipReport, pathMatches(rule, index: index, context: &context) else { continue }
+            guard case .pathOnly = rule.stage, rule.rule.regex == nil, !rule.rule.skipReport, pathMatches(rule, index: index, context: &context) else { continue }
             let path = context.provenance.file
             let match = "file detected: \(path)"
             context.findings.append(Finding(
