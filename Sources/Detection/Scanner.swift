@@ -55,6 +55,9 @@ public final class Scanner {
         var findings: [Finding] = []
         var seen = Set<SeenKey>()
         var pathMatches: [Int: Bool] = [:]
+        /// Text and inline-allow status of each line range findings fell on: a long (minified) line
+        /// holding many findings is copied and searched once, and its findings share one string.
+        var lineTexts: [Range<Int>: (text: String, inlineAllow: Bool)] = [:]
 
         init(top: UnsafeRawBufferPointer, provenance: Provenance, firstLine: Int, owned: Range<Int>?, budget: Int) {
             self.top = top
@@ -62,6 +65,14 @@ public final class Scanner {
             self.firstLine = firstLine
             self.owned = owned
             self.budget = budget
+        }
+
+        mutating func lineText(_ range: Range<Int>) -> (text: String, inlineAllow: Bool) {
+            if let known = lineTexts[range] { return known }
+            let bytes = UnsafeRawBufferPointer(rebasing: top[range])
+            let entry = (String(decoding: bytes, as: UTF8.self), Scanner.containsInlineAllow(bytes))
+            lineTexts[range] = entry
+            return entry
         }
 
         mutating func lines() -> LineIndex {
@@ -86,15 +97,18 @@ public final class Scanner {
         return result
     }
 
+    /// - Parameter inheritedKeywords: keyword hits of the enclosing layers: a keyword anywhere in
+    ///   the unit (e.g. `commit_token: <base64>`) gates rules on decoded text too, as in gitleaks.
     private func scanLayer(_ bytes: UnsafeRawBufferPointer, depth: Int, outer: Range<Int>?, encodings: [Encoding],
-                           context: inout UnitContext) {
+                           inheritedKeywords: [Bool] = [], context: inout UnitContext) {
         guard bytes.count > 0 else { return }
         collector.resetKeywords()
         if let database = detector.database, let scratch {
             database.scan(bytes, scratch: scratch, collector: collector)
         }
         let candidates = collector.drain()
-        let keywordHits = collector.keywordHits
+        var keywordHits = collector.keywordHits
+        for (i, hit) in inheritedKeywords.enumerated() where hit { keywordHits[i] = true }
         let triggers = collector.triggerEnds
 
         // Vectorscan-confirmed rules: windows around candidate ends, merged per rule.
@@ -140,6 +154,7 @@ public final class Scanner {
             let location = outer ?? segment.range
             segment.decoded.withUnsafeBytes { decoded in
                 scanLayer(decoded, depth: depth + 1, outer: location, encodings: encodings + [segment.encoding],
+                          inheritedKeywords: keywordHits,
                           context: &context)
             }
         }
@@ -180,10 +195,8 @@ public final class Scanner {
 
         let lines = context.lines()
         let lineRange = lines.lines(spanning: location, count: context.top.count)
-        let line = String(decoding: UnsafeRawBufferPointer(rebasing: context.top[lineRange]), as: UTF8.self)
-        if !detector.options.ignoreInlineAllow && (line.contains("sealant:allow") || line.contains("gitleaks:allow")) {
-            return
-        }
+        let (line, inlineAllow) = context.lineText(lineRange)
+        if !detector.options.ignoreInlineAllow && inlineAllow { return }
         let match = String(decoding: UnsafeRawBufferPointer(rebasing: bytes[m.range]), as: UTF8.self)
         let path = context.provenance.file
         let commit = context.provenance.commit
@@ -233,6 +246,24 @@ public final class Scanner {
                 startColumn: 0, endColumn: 0, match: match, secret: "", provenance: context.provenance,
                 entropy: 0, tags: rule.rule.tags, fingerprint: Fingerprint.content(file: path, ruleID: rule.rule.id, secret: path)))
         }
+    }
+
+    /// Whether `bytes` contain `sealant:allow` or `gitleaks:allow` (a byte search: lines can be megabytes).
+    static func containsInlineAllow(_ bytes: UnsafeRawBufferPointer) -> Bool {
+        guard let base = bytes.baseAddress else { return false }
+        func has(_ word: StaticString, at offset: Int) -> Bool {
+            let count = word.utf8CodeUnitCount
+            guard offset >= 0, offset + count <= bytes.count else { return false }
+            return memcmp(base + offset, word.utf8Start, count) == 0
+        }
+        var p = base
+        let end = base + bytes.count
+        while p < end, let hit = memchr(p, Int32(UInt8(ascii: ":")), end - p) {
+            let colon = UnsafeRawPointer(hit) - base
+            if has("allow", at: colon + 1) && (has("sealant", at: colon - 7) || has("gitleaks", at: colon - 8)) { return true }
+            p = UnsafeRawPointer(hit) + 1
+        }
+        return false
     }
 
     /// Start of the line holding `offset`, looking back at most 4 KiB.
