@@ -56,7 +56,7 @@ enum ManifestAnalyzer {
                         hits.append(Hit(kind: .configMapCredential, match: item.match, value: item.value))
                     }
                 }
-            } else if kind == "Kustomization" || (kind == nil && document.contains { line(bytes, $0).hasPrefix("secretGenerator:") }) {
+            } else if kind == "Kustomization" || (kind == nil && document.contains { $0.indent == 0 && startsWith(bytes, $0, "secretGenerator:") }) {
                 if kinds.contains(.kustomizeLiteral) { hits += kustomizeLiterals(in: document, bytes: bytes) }
             }
             if kinds.contains(.envCredential) && kind != "Secret" && kind != "SealedSecret" {
@@ -107,13 +107,23 @@ enum ManifestAnalyzer {
         return docs.filter { !$0.isEmpty }
     }
 
+    /// Whether line `l`'s content starts with `prefix` (a byte comparison: no String is made).
+    private static func startsWith(_ bytes: UnsafeRawBufferPointer, _ l: Line, _ prefix: String) -> Bool {
+        var p = l.contentStart
+        for b in prefix.utf8 {
+            guard p < l.end, bytes[p] == b else { return false }
+            p += 1
+        }
+        return true
+    }
+
     private static func line(_ bytes: UnsafeRawBufferPointer, _ l: Line) -> String {
         String(decoding: UnsafeRawBufferPointer(rebasing: bytes[l.contentStart..<l.end]), as: UTF8.self)
             .trimmingCharacters(in: .whitespaces)
     }
 
     private static func topLevelValue(_ key: String, in document: [Line], bytes: UnsafeRawBufferPointer) -> String? {
-        for l in document where l.indent == 0 && !l.isBlank && !l.isTemplateOrComment {
+        for l in document where l.indent == 0 && !l.isBlank && !l.isTemplateOrComment && startsWith(bytes, l, key + ":") {
             let text = line(bytes, l)
             if text.hasPrefix(key + ":") {
                 return unquote(text.dropFirst(key.count + 1).trimmingCharacters(in: .whitespaces))
@@ -138,7 +148,7 @@ enum ManifestAnalyzer {
         while i < document.count {
             let l = document[i]
             i += 1
-            guard !l.isBlank, !l.isTemplateOrComment, anyDepth || l.indent == 0 else { continue }
+            guard !l.isBlank, !l.isTemplateOrComment, anyDepth || l.indent == 0, startsWith(bytes, l, section + ":") else { continue }
             let text = line(bytes, l)
             guard text == section + ":" || text.hasPrefix(section + ": #") else { continue }
             let parentIndent = l.indent
@@ -223,9 +233,8 @@ enum ManifestAnalyzer {
     /// `- name: DB_PASSWORD` followed by `value: ...` at the same indent (container env entries).
     private static func envValues(in document: [Line], bytes: UnsafeRawBufferPointer, matcher: PCRE2Matcher) -> [Hit] {
         var hits = [Hit]()
-        for (i, l) in document.enumerated() where !l.isBlank && !l.isTemplateOrComment {
+        for (i, l) in document.enumerated() where !l.isBlank && !l.isTemplateOrComment && startsWith(bytes, l, "- name:") {
             let text = line(bytes, l)
-            guard text.hasPrefix("- name:") else { continue }
             let name = unquote(text.dropFirst(7).trimmingCharacters(in: .whitespaces))
             guard isCredentialKey(name, matcher) else { continue }
             let fieldIndent = l.indent + 2
@@ -234,7 +243,7 @@ enum ManifestAnalyzer {
                 let c = document[j]
                 if c.isBlank || c.isTemplateOrComment { j += 1; continue }
                 if c.indent != fieldIndent { break }
-                if line(bytes, c).hasPrefix("value:"), let item = item(c, document: document, index: j, bytes: bytes) {
+                if startsWith(bytes, c, "value:"), let item = item(c, document: document, index: j, bytes: bytes) {
                     hits.append(Hit(kind: .envCredential, match: l.contentStart..<item.match.upperBound, value: item.value))
                 }
                 j += 1
