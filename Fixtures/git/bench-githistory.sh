@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Times GitHistory (release build) on a repository against `git cat-file --batch-all-objects --batch`.
-# Builds a throw-away package in $BENCH_DIR that links Sources/GitHistory and Sources/CGit2 from this
-# checkout, so the benchmark needs no product in Package.swift.
+# Builds a throw-away package in $BENCH_DIR from a copy of Sources/GitHistory and Sources/CGit2 in
+# this checkout, so the benchmark needs no product in Package.swift.
 #
 # usage: bench-githistory.sh REPO [WORKERS]
 set -euo pipefail
@@ -11,8 +11,8 @@ ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 BENCH_DIR=${BENCH_DIR:-${TMPDIR:-/tmp}/sealant-githistory-bench}
 
 mkdir -p "$BENCH_DIR/Sources/ghbench"
-ln -sfn "$ROOT/Sources/GitHistory" "$BENCH_DIR/Sources/GitHistory"
-ln -sfn "$ROOT/Sources/CGit2" "$BENCH_DIR/Sources/CGit2"
+rm -rf "$BENCH_DIR/Sources/GitHistory" "$BENCH_DIR/Sources/CGit2"
+cp -R "$ROOT/Sources/GitHistory" "$ROOT/Sources/CGit2" "$BENCH_DIR/Sources/"
 cat > "$BENCH_DIR/Package.swift" <<'SWIFT'
 // swift-tools-version:6.0
 import PackageDescription
@@ -58,6 +58,13 @@ case "blobs":
     let seconds = Date().timeIntervalSince(start)
     print(String(format: "blob mode: %d commits, %d unique blobs, %.1f MB, %d messages in %.2f s (%d workers)",
                  summary.commits, summary.blobs, Double(summary.bytes) / 1e6, summary.commitMessages, seconds, workers))
+case "range":
+    // ghbench REPO WORKERS range A..B  |  ghbench REPO WORKERS range ^REF (all refs not reachable from REF)
+    let spec = arguments[4]
+    let selection = spec.hasPrefix("^") ? CommitSelection.notReachable(from: String(spec.dropFirst())) : .range(spec)
+    let summary = try BlobScanner(repository: repository, selection: selection, options: BlobScanOptions(workers: workers))
+        .run { checksum.add($0.bytes) }
+    print(String(format: "%@: %d commits, %d blobs in %.3f s", spec, summary.commits, summary.blobs, Date().timeIntervalSince(start)))
 case "walk":
     let summary = try BlobScanner(repository: repository, options: BlobScanOptions(workers: workers, maxBlobSize: -1,
                                                                                    includeCommitMessages: false)).run { _ in }
@@ -71,6 +78,7 @@ default:
 }
 SWIFT
 (cd "$BENCH_DIR" && swift build -c release -q)
+[ "${BUILD_ONLY:-0}" = 1 ] && exit 0
 BIN="$BENCH_DIR/.build/release/ghbench"
 echo "repository: $REPO ($(git -C "$REPO" count-objects -vH | awk '/size-pack/ {print $2 $3}') packed)"
 echo "git cat-file --batch-all-objects --batch:"
