@@ -225,6 +225,7 @@ new_repo corruptindex
 printf 'x\n' > x; git add x; commit "Init"; printf 'DIRC garbage that is not an index' > .git/index
 new_repo corruptobject
 printf 'will be damaged\n' > x; git add x; commit "Init"
+record corruptobject.blob "$(git rev-parse HEAD:x)"
 OBJ=".git/objects/$(git rev-parse HEAD:x | sed 's|^\(..\)|\1/|')"
 chmod u+w "$OBJ"; printf 'not zlib data' > "$OBJ"
 # --- A blob the object database lacks (as in a blob-filtered partial clone).
