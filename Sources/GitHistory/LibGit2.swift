@@ -13,6 +13,9 @@ enum LibGit2 {
         _ = sealant_git_set_strict_hash_verification(0)
         // The walk reads each tree once (seen trees are skipped), so caching trees only costs time.
         _ = sealant_git_set_cache_object_limit(GIT_OBJECT_TREE, 0)
+        // Each worker has its own handle and cache; the default 256 MiB each would dominate memory on
+        // large histories while only the walk's second look at a commit benefits from it.
+        _ = sealant_git_set_cache_max_size(32 << 20)
     }()
 
     static func lastErrorMessage() -> String {
