@@ -145,7 +145,7 @@ public struct BlobScanner: Sendable {
         let workers = WorkerThreads(count: workerCount) { _ in
             var local = BlobScanSummary()
             do {
-                let reader = try repository.openHandle()
+                let reader = try repository.openObjectReader()
                 let consumer = try makeConsumer()
                 while let batch = queue.pop() {
                     for job in batch { try Self.perform(job, reader: reader, maxBlobSize: maxBlobSize, pathPrefix: pathPrefix,

@@ -165,7 +165,7 @@ public struct DiffScanner: Sendable {
         let threads = WorkerThreads(count: workerCount) { _ in
             var local = DiffScanSummary()
             do {
-                let reader = try repository.openHandle()
+                let reader = try repository.openObjectReader()
                 let consumer = try makeConsumer()
                 while let batch = queue.pop() {
                     for id in batch {

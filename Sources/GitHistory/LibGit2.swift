@@ -107,9 +107,10 @@ final class RepositoryHandle: @unchecked Sendable {
         try open(path, flags: 0)
     }
 
-    /// Opens exactly `gitDirectory` without searching parents.
-    static func open(gitDirectory: String) throws(GitHistoryError) -> RepositoryHandle {
-        try open(gitDirectory, flags: GIT_REPOSITORY_OPEN_NO_SEARCH.rawValue)
+    /// Opens exactly `gitDirectory` without searching parents; `asBare` ignores the work tree.
+    static func open(gitDirectory: String, asBare: Bool = false) throws(GitHistoryError) -> RepositoryHandle {
+        let bare = asBare ? GIT_REPOSITORY_OPEN_BARE.rawValue : 0
+        return try open(gitDirectory, flags: GIT_REPOSITORY_OPEN_NO_SEARCH.rawValue | bare)
     }
 
     private static func open(_ path: String, flags: UInt32) throws(GitHistoryError) -> RepositoryHandle {
