@@ -302,13 +302,13 @@ struct TreeWalker {
                                       metadata: CommitMetadata, emit: (BlobJob) -> Void) throws(GitHistoryError) {
         if parentTrees.contains(where: { $0 == id }) { return }
         let tree = try handle.readTree(id)
-        let parents = try parentTrees.map { (parent) throws(GitHistoryError) -> RawTree? in
+        let parents = try parentTrees.map { (parent) throws(GitHistoryError) -> [[UInt8]: RawTree.Entry]? in
             guard let parent else { return nil }
-            return try handle.readTree(parent)
+            return try handle.readTree(parent).entriesByName()
         }
         for entry in tree.entries {
             let name = tree.name(of: entry)
-            let parentEntries = parents.map { $0?.entry(named: name) }
+            let parentEntries = parents.map { $0?[name] }
             if parentEntries.contains(where: { $0?.id == entry.id }) { continue }
             switch entry.mode & FileMode.typeMask {
             case FileMode.tree:

@@ -536,11 +536,10 @@ final class RawTree {
         [UInt8](UnsafeRawBufferPointer(rebasing: bytes[entry.nameStart..<(entry.nameStart + entry.nameCount)]))
     }
 
-    /// The entry called `name`, for comparing a tree with its parents' (occurrence mode).
-    func entry(named name: [UInt8]) -> Entry? {
-        entries.first { entry in
-            entry.nameCount == name.count && bytes[entry.nameStart..<(entry.nameStart + entry.nameCount)].elementsEqual(name)
-        }
+    /// Entries keyed by name, for comparing a tree with its parents' (occurrence mode). A malformed
+    /// tree with a repeated name keeps the first entry.
+    func entriesByName() -> [[UInt8]: Entry] {
+        Dictionary(entries.map { (name(of: $0), $0) }, uniquingKeysWith: { first, _ in first })
     }
 }
 
