@@ -163,9 +163,10 @@ public struct BlobScanner: Sendable {
         do {
             try walker.seed(withCommits: plan.excludedParents)
             var batch: [BlobJob] = []
-            walk: for id in plan.commits {
+            walk: for (order, id) in plan.commits.enumerated() {
                 let commit = try handle.lookupCommit(id)
-                let metadata = commit.metadata(isShallowBoundary: plan.shallowBoundary.contains(id))
+                var metadata = commit.metadata(isShallowBoundary: plan.shallowBoundary.contains(id))
+                metadata.walkOrder = order + 1
                 if options.includeCommitMessages { batch.append(.message(metadata)) }
                 try walker.walk(commit: commit, metadata: metadata,
                                 parents: metadata.isShallowBoundary ? [] : commit.parentIDs) { job in batch.append(job) }

@@ -34,6 +34,8 @@ enum ManifestAnalyzer {
     static let credentialKey = try? PCRE2Regex("(?i)(?:pass(?:word|wd|phrase)?|pwd|secret|token|api[_.-]?key|apikey|access[_.-]?key|private[_.-]?key|credential|auth(?:orization)?[_.-]?(?:key|token)?|client[_.-]?secret|signing[_.-]?key|conn(?:ection)?[_.-]?str(?:ing)?|dsn)")
 
     static func hits(in bytes: UnsafeRawBufferPointer, kinds: Set<Kind>, matcher: PCRE2Matcher) -> [Hit] {
+        // Most YAML is not a manifest: skip the line walk unless a manifest marker is present.
+        guard contains(bytes, "kind:") || contains(bytes, "secretGenerator:") else { return [] }
         var hits = [Hit]()
         for document in documents(lines(of: bytes)) {
             let kind = topLevelValue("kind", in: document, bytes: bytes)
@@ -215,6 +217,35 @@ enum ManifestAnalyzer {
         if v.hasPrefix("${") && v.hasSuffix("}") { return true }
         if v.hasPrefix("$(") && v.hasSuffix(")") { return true }
         if v.hasPrefix("<") && v.hasSuffix(">") { return true }
+        if looksLikePlaceholderText(v) { return true }
+        // `data:` values are base64: judge what they say.
+        if v.count >= 4, v.count % 4 == 0, let decoded = Data(base64Encoded: v), let text = String(data: decoded, encoding: .utf8),
+           !text.isEmpty, text.unicodeScalars.allSatisfy({ $0.value >= 0x20 && $0.value < 0x7F }) {
+            return looksLikePlaceholderText(text.trimmingCharacters(in: .whitespaces))
+        }
+        return false
+    }
+
+    /// Documentation values: `changeme`, `YOUR_API_KEY_HERE`, `xxxx…`, `****`, `<redacted>`,
+    /// provider example keys, `user:password@localhost`.
+    static let placeholderText = try? PCRE2Regex(
+        #"(?i)^(?:.*(?:x{6,}|\*{4,}|\.{4,}|example|change[-_ ]?me|replace[-_ ]?me|placeholder|redacted|dummy|your[-_ ]?[a-z_ -]{0,30}here|:password@|<[^>]+>).*|password|passw0rd|secret|test|todo|none|n/?a|[a-z]+)$"#)
+
+    static func looksLikePlaceholderText(_ text: String) -> Bool {
+        guard let placeholderText else { return false }
+        return PCRE2Matcher().isMatch(placeholderText, text)
+    }
+
+    private static func contains(_ bytes: UnsafeRawBufferPointer, _ needle: String) -> Bool {
+        let n = Array(needle.utf8)
+        guard let first = n.first, bytes.count >= n.count, let base = bytes.baseAddress else { return false }
+        var offset = 0
+        let last = bytes.count - n.count
+        while offset <= last, let hit = memchr(base + offset, Int32(first), last - offset + 1) {
+            let at = base.distance(to: UnsafeRawPointer(hit))
+            if n.indices.allSatisfy({ bytes[at + $0] == n[$0] }) { return true }
+            offset = at + 1
+        }
         return false
     }
 
