@@ -312,7 +312,7 @@ public enum ManifestWriter {
 
     /// YAML text for one document, preceded by `---`.
     public static func yaml(_ value: ManifestValue) throws -> String {
-        let body = try Yams.serialize(node: node(value), width: -1, allowUnicode: true, sortKeys: true)
+        let body = try Yams.serialize(node: node(value), width: -1, allowUnicode: true)
         return "---\n" + body
     }
 
@@ -328,7 +328,9 @@ public enum ManifestWriter {
         case .array(let items):
             return .sequence(.init(items.map(node)))
         case .object(let object):
-            return .mapping(.init(object.fields.map { (Node($0.key, .init(.str), keyStyle($0.key)), node($0.value)) }))
+            // Sorted here rather than with the emitter's sortKeys, whose per-key lookup is quadratic.
+            let sorted = object.fields.sorted { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }
+            return .mapping(.init(sorted.map { (Node($0.key, .init(.str), keyStyle($0.key)), node($0.value)) }))
         }
     }
 
