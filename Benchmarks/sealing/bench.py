@@ -103,8 +103,15 @@ def main():
     cross = unsealer.unseal(ours_sealed).get_data_decoded()
     assert all(cross[k] == values[k] for k in some), "kubesealpy could not open sealant's output"
 
-    # The machine's RSA-4096 private-key limit (OAEP decryption is one such operation per value).
+    # The machine's RSA-4096 private-key limit (OAEP decryption is one such operation per value):
+    # `openssl speed` (signing) for reference, and an OAEP decryption loop on the same libcrypto,
+    # one process per core at once.
     rsa_single, rsa_multi = openssl_rsa4096(cores)
+    loop = os.path.join(os.path.dirname(os.path.abspath(__file__)), "rsa_limit.py")
+    workers = [subprocess.Popen([sys.executable, loop, key, "10"], stdout=subprocess.PIPE, text=True) for _ in range(cores)]
+    rates = [tuple(map(float, worker.communicate()[0].split())) for worker in workers]
+    decrypt_wall = sum(rate[0] for rate in rates)
+    decrypt_cpu = sum(rate[1] for rate in rates) / len(rates)
     load_after = os.getloadavg()[0]
 
     n = args.values
@@ -118,13 +125,16 @@ def main():
     print(f"{'':34} {'values/s':>10} {'wall s':>8} {'CPU s':>8} {'values/CPU-s':>13} {'cores used':>11}")
     for label, wall, cpu in rows:
         print(f"{label:34} {n / wall:10.0f} {wall:8.2f} {cpu:8.2f} {n / cpu:13.0f} {cpu / wall:11.2f}")
-    print(f"{'RSA-4096 private ops, 1 core':34} {rsa_single:10.0f} {'':8} {'':8} {rsa_single:13.0f}")
-    print(f"{'RSA-4096 private ops, -multi ' + str(cores):34} {rsa_multi:10.0f}")
+    print(f"{'RSA-4096 OAEP decrypt loop':34} {decrypt_wall:10.0f} {'':8} {'':8} {decrypt_cpu:13.0f} {float(cores):11.2f}")
+    print(f"{'openssl speed rsa4096 sign, 1 core':34} {rsa_single:10.0f} {'':8} {'':8} {rsa_single:13.0f}")
+    print(f"{'openssl speed rsa4096 sign, -multi':34} {rsa_multi:10.0f}")
     print()
     print(f"sealing   sealant / kubesealpy: {k_seal / ours_seal:5.1f}x wall, {k_seal_cpu / ours_seal_cpu:5.1f}x per CPU-second (target >= 5x)")
     print(f"unsealing sealant / kubesealpy: {k_unseal / ours_unseal:5.1f}x wall, {k_unseal_cpu / ours_unseal_cpu:5.1f}x per CPU-second")
-    print(f"unsealing vs the RSA-4096 limit: {100 * (n / ours_unseal) / rsa_multi:5.1f}% of openssl -multi {cores} (wall), "
-          f"{100 * (n / ours_unseal_cpu) / rsa_single:5.1f}% of one core's limit per CPU-second (target >= 90%)")
+    print(f"unsealing vs the RSA-4096 OAEP decrypt limit: {100 * (n / ours_unseal) / decrypt_wall:5.1f}% wall ({cores} cores), "
+          f"{100 * (n / ours_unseal_cpu) / decrypt_cpu:5.1f}% per CPU-second (target >= 90%)")
+    print(f"unsealing vs openssl speed (sign): {100 * (n / ours_unseal) / rsa_multi:5.1f}% of -multi {cores} (wall), "
+          f"{100 * (n / ours_unseal_cpu) / rsa_single:5.1f}% per CPU-second")
     if load_before > cores or load_after > cores:
         print(f"note: the machine was busy (load average above {cores}); wall-clock figures are pessimistic, CPU-second figures less so")
 
