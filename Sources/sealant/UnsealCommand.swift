@@ -35,7 +35,7 @@ struct UnsealCommand: AsyncParsableCommand {
         try await SealCLI.wrap {
             let unsealer = Unsealer(keys: try PrivateKeyLoader.load(paths: keys))
             let (text, source) = try SealCLI.readText(file)
-            let secrets = try Documents.sealedSecrets(in: text, source: source).map { try unsealer.unseal($0) }
+            let secrets = try unsealer.unseal(try Documents.sealedSecrets(in: text, source: source))
             let rendered = try ManifestWriter.render(secrets.map { $0.manifest() }, as: SealCLI.format(format, path: output))
             try SealCLI.write(rendered, to: output, mode: 0o600)
         }
