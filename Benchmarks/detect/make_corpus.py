@@ -1015,47 +1015,33 @@ DIRS = {
 }
 
 
-def main(argv=None):
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("size_mb", type=float)
-    ap.add_argument("outdir")
-    ap.add_argument("--seed", type=int, default=1)
-    ap.add_argument("--secret-every-kb", type=float, default=50.0)
-    ap.add_argument("--placeholder-every-kb", type=float, default=100.0)
-    a = ap.parse_args(argv)
+POOLS = None  # built once in the parent, shared with forked workers
 
-    t0 = time.time()
-    g = Gen(a.seed)
-    target = int(a.size_mb * 1024 * 1024)
-    tree = os.path.join(a.outdir, "tree")
-    if os.path.exists(tree) and os.listdir(tree):
-        sys.exit(f"{tree} exists and is not empty; remove it first")
-    os.makedirs(tree, exist_ok=True)
-    pools = build_pools(g)
+
+def lang_table():
     langs = list(LANGS)
-    weights = [LANGS[l][3] for l in langs]
-    cum = []
-    acc = 0
-    for w in weights:
-        acc += w
+    cum, acc = [], 0
+    for l in langs:
+        acc += LANGS[l][3]
         cum.append(acc)
+    return langs, cum, acc
 
+
+def gen_project(job):
+    """Write one project; returns (truth records, counts, bytes, files). Depends only on job."""
+    idx, seed, budget, tree, secret_every, ph_every = job
+    g = Gen(seed * 1_000_003 + idx)
+    pools = POOLS
+    langs, cum, acc = lang_table()
+    project = f"{g.noun()}-{g.choice(['service', 'api', 'worker', 'web', 'lib', 'cli', 'infra'])}-{idx:05d}"
     total = 0
     nfiles = 0
-    secret_budget = 0.0
-    ph_budget = 0.0
-    secret_every = a.secret_every_kb * 1024
-    ph_every = a.placeholder_every_kb * 1024
+    secret_budget = g.r.random()
+    ph_budget = g.r.random()
     counts = {}
-    truth = open(os.path.join(a.outdir, "truth.jsonl"), "w", buffering=1 << 20)
+    all_recs = []
     made_dirs = set()
-    project = None
-    proj_left = 0
-    while total < target:
-        if proj_left <= 0:
-            project = f"{g.noun()}-{g.choice(['service', 'api', 'worker', 'web', 'lib', 'cli', 'infra'])}-{nfiles:05d}"
-            proj_left = g.r.randint(40, 400)
-        proj_left -= 1
+    while total < budget:
         x = g.r.random() * acc
         lang = langs[next(i for i, c in enumerate(cum) if x < c)]
         exts, _, (lo, hi), _ = LANGS[lang]
@@ -1144,11 +1130,62 @@ def main(argv=None):
                 r["file"] = rel + f".{nfiles}"
         with open(full, "wb") as f:
             f.write(data)
-        for r in recs:
-            truth.write(json.dumps(r, separators=(",", ":")) + "\n")
         total += len(data)
         nfiles += 1
-    truth.close()
+        all_recs.extend(recs)
+    return all_recs, counts, total, nfiles
+
+
+def main(argv=None):
+    global POOLS
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("size_mb", type=float)
+    ap.add_argument("outdir")
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--secret-every-kb", type=float, default=50.0)
+    ap.add_argument("--placeholder-every-kb", type=float, default=100.0)
+    ap.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="worker processes (output does not depend on it)")
+    a = ap.parse_args(argv)
+
+    t0 = time.time()
+    g = Gen(a.seed)
+    target = int(a.size_mb * 1024 * 1024)
+    tree = os.path.join(a.outdir, "tree")
+    if os.path.exists(tree) and os.listdir(tree):
+        sys.exit(f"{tree} exists and is not empty; remove it first")
+    os.makedirs(tree, exist_ok=True)
+    POOLS = build_pools(g)
+    # Project byte budgets are drawn up front, so the output is the same for any --jobs.
+    jobs, planned = [], 0
+    while planned < target:
+        b = min(int(1024 * 1024 * (0.5 + 5.5 * g.r.random())), target - planned)
+        b = max(b, 4096)
+        jobs.append((len(jobs), a.seed, b, tree, a.secret_every_kb * 1024, a.placeholder_every_kb * 1024))
+        planned += b
+
+    counts = {}
+    total = nfiles = 0
+    with open(os.path.join(a.outdir, "truth.jsonl"), "w", buffering=1 << 20) as truth:
+        if a.jobs > 1:
+            import multiprocessing as mp
+            with mp.get_context("fork").Pool(a.jobs) as pool:
+                results = pool.imap(gen_project, jobs, chunksize=1)
+                for recs, c, nb, nf in results:
+                    for r in recs:
+                        truth.write(json.dumps(r, separators=(",", ":")) + "\n")
+                    for k, v in c.items():
+                        counts[k] = counts.get(k, 0) + v
+                    total += nb
+                    nfiles += nf
+        else:
+            for job in jobs:
+                recs, c, nb, nf = gen_project(job)
+                for r in recs:
+                    truth.write(json.dumps(r, separators=(",", ":")) + "\n")
+                for k, v in c.items():
+                    counts[k] = counts.get(k, 0) + v
+                total += nb
+                nfiles += nf
     dt = time.time() - t0
     summary = {"seed": a.seed, "size_mb_requested": a.size_mb, "bytes": total, "files": nfiles,
                "secrets": sum(v for (k, _), v in counts.items() if k == "secret"),

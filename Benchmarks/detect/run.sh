@@ -55,9 +55,10 @@ case ",$TOOLS," in
 esac
 
 # --- corpus (generated once per size+seed) ------------------------------------------------------
-CORPUS="$WORK/corpus-${SIZE_MB}mb-seed${SEED}"
+GENV="$(sha256sum "$HERE/make_corpus.py" | cut -c1-8)"   # new generator => new corpus
+CORPUS="$WORK/corpus-${SIZE_MB}mb-seed${SEED}-${GENV}"
 if [ ! -f "$CORPUS/.complete" ]; then
-  rm -rf "$CORPUS" "$CORPUS.tmp"
+  rm -rf "$WORK/corpus-${SIZE_MB}mb-seed${SEED}"-*   # stale corpora of an older generator
   mkdir -p "$WORK"
   log "generating ${SIZE_MB} MB corpus (seed $SEED) into $CORPUS"
   "$PY" "$HERE/make_corpus.py" "$SIZE_MB" "$CORPUS.tmp" --seed "$SEED"
