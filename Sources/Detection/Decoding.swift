@@ -111,6 +111,15 @@ enum SegmentDecoder {
     }
 
     static func decodeBase64(_ bytes: UnsafeRawBufferPointer, _ range: Range<Int>) -> [UInt8]? {
+        // Printable ASCII (0x20-0x7E) has its top six bits in 8...31, so the first character of
+        // every 4-character group of base64'd text is one of I-Z or a-f: reject anything else
+        // before allocating (most long identifiers and paths fail here).
+        var probe = range.lowerBound
+        while probe < min(range.upperBound, range.lowerBound + 16) {
+            let v = base64Values[Int(bytes[probe])]
+            if v < 8 || v > 31 { return nil }
+            probe += 4
+        }
         var out = [UInt8]()
         out.reserveCapacity(range.count * 3 / 4)
         var acc: UInt32 = 0
