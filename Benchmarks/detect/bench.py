@@ -96,6 +96,7 @@ def run_once(tool, target, out_path, log_path):
         os.remove(out_path)
     tfile = out_path + ".time"
     argv = ["/usr/bin/time", "-v", "-o", tfile] + tool.argv(target, out_path)
+    load_before = os.getloadavg()[0]
     with open(log_path, "w") as log:
         t0 = time.perf_counter()
         p = subprocess.run(argv, stdout=log, stderr=subprocess.STDOUT)
@@ -116,7 +117,8 @@ def run_once(tool, target, out_path, log_path):
     if code not in tool.ok_codes:
         tail = open(log_path).read()[-2000:]
         raise RuntimeError(f"{tool.name} exited {code}: {' '.join(tool.argv(target, out_path))}\n{tail}")
-    return {"wall": wall, "rss_mb": (rss_kb or 0) / 1024, "user": user, "sys": system, "code": code}
+    return {"wall": wall, "rss_mb": (rss_kb or 0) / 1024, "user": user, "sys": system, "code": code,
+            "load1_before": load_before}
 
 
 # ----------------------------------------------------------------------------------------------
@@ -327,8 +329,8 @@ def render(tools, results, meta, corpus, runs):
     L.append(f"Commands: {cmds}\n")
     L.append(f"Machine: {os.cpu_count()} cores; {runs} interleaved runs per tool after warm-up; median wall time. "
              f"Corpus: `{corpus}`.\n")
-    L.append("| tool | version | median s (min–max) | MB/s | CPU s | peak RSS MB | findings | recall % | placeholders flagged (findings/items) | unplanned findings | sealant speed-up | sealant RSS ratio |")
-    L.append("|---|---|---|---|---|---|---|---|---|---|---|---|")
+    L.append("| tool | version | median s (min–max) | MB/s | CPU s | MB per CPU-s | peak RSS MB | findings | recall % | placeholders flagged (findings/items) | unplanned findings | sealant speed-up | sealant RSS ratio |")
+    L.append("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for t in tools:
         r = results[t.name]
         s = r["score"]
@@ -338,10 +340,16 @@ def render(tools, results, meta, corpus, runs):
         else:
             sp = rr = "n/a"
         L.append(f"| {t.name} | {t.version} | {r['median_s']:.2f} ({r['min_s']:.2f}–{r['max_s']:.2f}) | {r['mbps']:.1f} | "
-                 f"{r['cpu_s']:.1f} | {r['rss_mb']:.0f} | {s['findings']} | {s['recall']:.1f} | "
+                 f"{r['cpu_s']:.1f} | {meta['bytes'] / 1e6 / max(r['cpu_s'], 1e-9):.0f} | {r['rss_mb']:.0f} | {s['findings']} | {s['recall']:.1f} | "
                  f"{s['placeholder_findings']}/{s['placeholder_items']} | {len(s['unplanned'])} | {sp} | {rr} |")
     L.append("\n\"sealant speed-up\" = tool's median time ÷ sealant's (above 1 means sealant is faster); "
-             "\"sealant RSS ratio\" = sealant's peak RSS ÷ tool's.")
+             "\"sealant RSS ratio\" = sealant's peak RSS ÷ tool's. CPU s = user + system time (median); "
+             "MB per CPU-s is the throughput a tool would reach on one otherwise idle core.")
+    if ref:
+        cpu_ratios = ", ".join(f"{t.name} {results[t.name]['cpu_s'] / max(ref['cpu_s'], 1e-9):.2f}×" for t in tools if t.name != "sealant")
+        L.append(f"CPU-time ratio vs sealant (tool CPU s ÷ sealant CPU s): {cpu_ratios}.")
+    load = os.getloadavg()
+    L.append(f"Load average when scoring: {load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f} (1/5/15 min) on {os.cpu_count()} cores.")
     for t in tools:
         c = results[t.name]["counts_per_run"]
         if len(set(c)) > 1:
