@@ -247,6 +247,8 @@ def main():
     a = ap.parse_args()
 
     corpus = os.path.abspath(a.corpus)
+    if a.sealant_config:
+        a.sealant_config = os.path.abspath(a.sealant_config)
     tree = os.path.join(corpus, "tree")
     work = os.path.abspath(a.work or os.path.join(corpus, "runs"))
     os.makedirs(work, exist_ok=True)
@@ -306,7 +308,22 @@ def main():
         fs = load_findings(t.name, os.path.join(work, f"{t.name}-run1.json"), tree)
         res["score"] = score(fs, truth_items, truth_by_file)
 
-    md = render(tools, results, meta, corpus, a.runs)
+    provenance = []
+    try:
+        head = subprocess.run(["git", "-C", HERE, "log", "-1", "--format=%h %s", "--", "../../Sources", "../../Package.swift", "../../patterns"],
+                              capture_output=True, text=True).stdout.strip()
+        provenance.append(f"sealant source (last commit touching Sources/, patterns/, Package.swift): {head}")
+    except OSError:
+        pass
+    if a.sealant_config:
+        groups = defaultdict(list)
+        for l in open(a.sealant_config):
+            m = re.match(r"# ---- patterns/(\S+)\.toml from (\S+) @ (\S+)", l)
+            if m:
+                groups[f"{m.group(2)} @ {m.group(3)}"].append(m.group(1))
+        marks = "; ".join(f"{k}: {', '.join(v)}" for k, v in groups.items())
+        provenance.append(f"sealant rules: `{a.sealant_config}`" + (f" ({marks})" if marks else ""))
+    md = render(tools, results, meta, corpus, a.runs, provenance)
     print(md)
     out = a.out or os.path.join(work, "detect-results.md")
     with open(out, "w") as f:
@@ -320,13 +337,17 @@ def main():
     print(f"\nwritten: {out}", file=sys.stderr)
 
 
-def render(tools, results, meta, corpus, runs):
+def render(tools, results, meta, corpus, runs, provenance=()):
     L = []
     ref = results.get("sealant") if "sealant" in results and results["sealant"].get("runs") else None
     L.append(f"# Detect benchmark: {meta['bytes'] / 1e6:.0f} MB, {meta['files']} files, "
              f"{meta['secrets']} planted secrets, {meta['placeholders']} placeholders (seed {meta['seed']})\n")
     cmds = "; ".join(f"`{' '.join(os.path.basename(x) if i == 0 else x for i, x in enumerate(t.argv('TREE', 'OUT.json')))}`" for t in tools)
     L.append(f"Commands: {cmds}\n")
+    for p in provenance:
+        L.append(f"- {p}")
+    if provenance:
+        L.append("")
     L.append(f"Machine: {os.cpu_count()} cores; {runs} interleaved runs per tool after warm-up; median wall time. "
              f"Corpus: `{corpus}`.\n")
     L.append("| tool | version | median s (min–max) | MB/s | CPU s | MB per CPU-s | peak RSS MB | findings | recall % | placeholders flagged (findings/items) | unplanned findings | sealant speed-up | sealant RSS ratio |")
