@@ -13,7 +13,7 @@
 #   SEALANT_CONFIG=file    rules file for sealant (-c); default: its built-in rules
 #   SEALANT_RULES_BRANCHES="rules-a rules-b"   instead, concatenate patterns/*.toml committed on
 #                          these branches (name order; first branch wins on equal names) into
-#                          Benchmarks/work/sealant-rules.toml and use that (rules not yet on main)
+#                          <run dir>/sealant-rules.toml and use that (rules not yet on main)
 #
 # Output: the results table on stdout and in Benchmarks/work/detect-results.md (+ .json).
 set -euo pipefail
@@ -58,9 +58,11 @@ case ",$TOOLS," in
     ;;
 esac
 
+RUNDIR="$WORK/detect-runs-${SIZE_MB}mb-$(date -u +%Y%m%dT%H%M%SZ)"   # reports, logs, timings of this run
+mkdir -p "$RUNDIR"
+
 if [ -n "${SEALANT_RULES_BRANCHES:-}" ]; then
-  SEALANT_CONFIG="$WORK/sealant-rules.toml"
-  mkdir -p "$WORK"
+  SEALANT_CONFIG="$RUNDIR/sealant-rules.toml"
   "$PY" - "$ROOT" "$SEALANT_CONFIG" $SEALANT_RULES_BRANCHES <<'PYEOF'
 import subprocess, sys
 root, out, branches = sys.argv[1], sys.argv[2], sys.argv[3:]
@@ -94,8 +96,9 @@ if [ ! -f "$CORPUS/.complete" ]; then
 fi
 
 # --- run + score --------------------------------------------------------------------------------
-RUNDIR="$WORK/detect-runs-${SIZE_MB}mb"
-rm -rf "$RUNDIR"
 log "tools: $TOOLS; runs: $RUNS"
 "$PY" "$HERE/bench.py" --corpus "$CORPUS" --runs "$RUNS" --tools "$TOOLS" --sealant "$SEALANT" \
-  ${SEALANT_CONFIG:+--sealant-config "$SEALANT_CONFIG"} --work "$RUNDIR" --out "$WORK/detect-results.md"
+  ${SEALANT_CONFIG:+--sealant-config "$SEALANT_CONFIG"} --work "$RUNDIR" --out "$RUNDIR/detect-results.md"
+cp "$RUNDIR/detect-results.md" "$WORK/detect-results.md"
+cp "$RUNDIR/detect-results.json" "$WORK/detect-results.json"
+log "results: $WORK/detect-results.md (this run: $RUNDIR)"
