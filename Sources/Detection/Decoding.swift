@@ -37,46 +37,80 @@ enum SegmentDecoder {
         return t
     }()
 
-    /// All decodable segments of `bytes`, decoding at most `budget` bytes in total.
-    static func segments(in bytes: UnsafeRawBufferPointer, budget: inout Int) -> [EncodedSegment] {
-        var result = [EncodedSegment]()
-        let n = bytes.count
-        var i = 0
-        while i < n && budget > 0 {
-            let c = bytes[i]
-            if c == UInt8(ascii: "%") || c == UInt8(ascii: "\\") {
-                let seg = escapeRun(bytes, from: i)
-                if !seg.decoded.isEmpty {
-                    budget -= seg.decoded.count
-                    if isPrintable(seg.decoded) { result.append(seg) }
-                }
-                i = max(i + 1, seg.range.upperBound)
-                continue
+    /// Patterns (in the Vectorscan database) marking where an encoded span may start; the match
+    /// end minus `width` is the span's first byte.
+    enum Trigger: Int, CaseIterable {
+        /// Base64 of printable text: every 4th character is one of I-Z, a-f (top 6 bits of 0x20-0x7E).
+        case base64
+        case hex
+        case percent
+        case unicode
+
+        var expression: String {
+            switch self {
+            case .base64: return "(?:^|[^A-Za-z0-9+/_-])(?:[I-Za-f][A-Za-z0-9+/_-]{3}){4}"
+            case .hex: return "(?:^|[^0-9A-Za-z])[0-9a-fA-F]{32}"
+            case .percent: return "%[0-9A-Fa-f]{2}"
+            case .unicode: return "\\\\u[0-9A-Fa-f]{4}"
             }
-            guard classTable[Int(c)] & 1 != 0 else { i += 1; continue }
-            var j = i
-            var allHex = true
-            while j < n, classTable[Int(bytes[j])] & 1 != 0 {
-                if classTable[Int(bytes[j])] & 2 == 0 { allHex = false }
-                j += 1
-            }
-            var end = j
-            while end < n, end - j < 2, bytes[end] == UInt8(ascii: "=") { end += 1 }
-            let length = j - i
-            if allHex && length >= minHex && length % 2 == 0 {
-                if let decoded = decodeHex(bytes, i..<j) {
-                    budget -= decoded.count
-                    result.append(EncodedSegment(range: i..<j, encoding: .hex, decoded: decoded))
-                }
-            } else if length >= minBase64 && !allHex {
-                if let decoded = decodeBase64(bytes, i..<j) {
-                    budget -= decoded.count
-                    result.append(EncodedSegment(range: i..<end, encoding: .base64, decoded: decoded))
-                }
-            }
-            i = end
         }
-        return result
+
+        var width: Int {
+            switch self {
+            case .base64: return 16
+            case .hex: return 32
+            case .percent: return 3
+            case .unicode: return 6
+            }
+        }
+    }
+
+    /// Decodable segments starting at the trigger positions, decoding at most `budget` bytes.
+    static func segments(in bytes: UnsafeRawBufferPointer, triggers: [[Int]], budget: inout Int) -> [EncodedSegment] {
+        var starts = [(start: Int, trigger: Trigger)]()
+        for trigger in Trigger.allCases {
+            for end in triggers[trigger.rawValue] { starts.append((max(0, end - trigger.width), trigger)) }
+        }
+        guard !starts.isEmpty else { return [] }
+        starts.sort { $0.start < $1.start }
+        return classTable.withUnsafeBufferPointer { table in
+            var result = [EncodedSegment]()
+            var covered = 0
+            for (start, trigger) in starts where start >= covered && budget > 0 {
+                switch trigger {
+                case .percent, .unicode:
+                    let seg = escapeRun(bytes, from: start)
+                    covered = max(covered, seg.range.upperBound)
+                    if !seg.decoded.isEmpty {
+                        budget -= seg.decoded.count
+                        if isPrintable(seg.decoded) { result.append(seg) }
+                    }
+                case .base64, .hex:
+                    var j = start
+                    var allHex = true
+                    while j < bytes.count {
+                        let k = table[Int(bytes[j])]
+                        if k & 1 == 0 { break }
+                        if k & 2 == 0 { allHex = false }
+                        j += 1
+                    }
+                    var end = j
+                    while end < bytes.count, end - j < 2, bytes[end] == UInt8(ascii: "=") { end += 1 }
+                    covered = max(covered, end)
+                    let length = j - start
+                    if allHex && length >= minHex && length % 2 == 0 {
+                        if let decoded = decodeHex(bytes, start..<j) {
+                            budget -= decoded.count
+                            result.append(EncodedSegment(range: start..<j, encoding: .hex, decoded: decoded))
+                        }
+                    } else if !allHex && length >= minBase64, let decoded = decodeBase64(bytes, start..<j) {
+                        budget -= decoded.count
+                        result.append(EncodedSegment(range: start..<end, encoding: .base64, decoded: decoded))
+                    }
+                }
+            }
+            return result
+        }
     }
 
     /// Printable ASCII/UTF-8 text with at most 5% other bytes.

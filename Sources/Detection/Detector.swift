@@ -67,6 +67,12 @@ public final class Detector: Sendable {
                     stage = .pcre2Only(reason: reason.message)
                     fallbacks.append((rule.id, reason.message))
                 }
+            } else if let name = rule.analyzer {
+                guard let kind = ManifestAnalyzer.Kind(rawValue: name) else {
+                    throw RuleCompileError(ruleID: rule.id, field: "analyzer",
+                                           reason: "unknown analyzer '\(name)' (known: \(ManifestAnalyzer.Kind.allCases.map(\.rawValue).joined(separator: ", ")))")
+                }
+                stage = .analyzer(kind)
             } else {
                 stage = .pathOnly
             }
@@ -90,6 +96,11 @@ public final class Detector: Sendable {
             patterns.append(VectorscanPattern(
                 expression: Detector.literal(keyword), id: keywordBase + UInt32(i),
                 flags: UInt32(HS_FLAG_CASELESS | HS_FLAG_SINGLEMATCH)))
+        }
+        // Decoding triggers: where an encoded span can start, so the decoder never walks every byte.
+        let triggerBase = keywordBase + UInt32(keywords.count)
+        for (i, trigger) in SegmentDecoder.Trigger.allCases.enumerated() {
+            patterns.append(VectorscanPattern(expression: trigger.expression, id: triggerBase + UInt32(i), flags: 0))
         }
         self.rules = compiled
         self.keywords = keywords

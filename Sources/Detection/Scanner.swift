@@ -12,7 +12,8 @@ public final class Scanner {
     init(detector: Detector) {
         self.detector = detector
         scratch = detector.database.flatMap { try? VectorscanScratch(for: $0) }
-        collector = CandidateCollector(ruleCount: detector.rules.count, keywordCount: detector.keywords.count)
+        collector = CandidateCollector(ruleCount: detector.rules.count, keywordCount: detector.keywords.count,
+                                       triggerCount: SegmentDecoder.Trigger.allCases.count)
     }
 
     /// Whether a global path-only allowlist excludes `path` entirely (checked before reading a file).
@@ -30,6 +31,7 @@ public final class Scanner {
         var context = UnitContext(top: bytes, provenance: provenance, firstLine: firstLine, owned: owned,
                                   budget: detector.options.maxDecodedBytes)
         scanLayer(bytes, depth: 0, outer: nil, encodings: [], context: &context)
+        runAnalyzers(bytes, context: &context)
         reportPathRules(&context)
         return context.findings
     }
@@ -93,6 +95,7 @@ public final class Scanner {
         }
         let candidates = collector.drain()
         let keywordHits = collector.keywordHits
+        let triggers = collector.triggerEnds
 
         // Vectorscan-confirmed rules: windows around candidate ends, merged per rule.
         var i = 0
@@ -133,7 +136,7 @@ public final class Scanner {
         }
         // Look through encodings.
         guard depth < detector.options.maxDecodeDepth, context.budget > 0 else { return }
-        for segment in SegmentDecoder.segments(in: bytes, budget: &context.budget) {
+        for segment in SegmentDecoder.segments(in: bytes, triggers: triggers, budget: &context.budget) {
             let location = outer ?? segment.range
             segment.decoded.withUnsafeBytes { decoded in
                 scanLayer(decoded, depth: depth + 1, outer: location, encodings: encodings + [segment.encoding],
@@ -169,6 +172,8 @@ public final class Scanner {
         let entropy = Entropy.shannon(secretBytes)
         if let threshold = rule.rule.entropy, entropy <= threshold { return }
         if let checksum = rule.checksum, !checksum.isValid(secret) { return }
+        // Sealed Secrets ciphertext is safe to commit, whatever rule its shape happens to match.
+        if secretRange.count >= 360, SealedBlob.isSealed(base64: secret) { return }
 
         let key = SeenKey(rule: ruleIndex, location: location, secret: secret)
         guard !context.seen.contains(key) else { return }
@@ -203,10 +208,24 @@ public final class Scanner {
             fingerprint: Fingerprint.content(file: path, ruleID: rule.rule.id, secret: secret)))
     }
 
+    /// Structural manifest checks, on the original text only.
+    private func runAnalyzers(_ bytes: UnsafeRawBufferPointer, context: inout UnitContext) {
+        var wanted = [ManifestAnalyzer.Kind: Int]()
+        for (index, rule) in detector.rules.enumerated() {
+            if case .analyzer(let kind) = rule.stage, pathMatches(rule, index: index, context: &context) { wanted[kind] = index }
+        }
+        guard !wanted.isEmpty else { return }
+        for hit in ManifestAnalyzer.hits(in: bytes, kinds: Set(wanted.keys), matcher: matcher) {
+            guard let index = wanted[hit.kind] else { continue }
+            record(PCRE2Match(range: hit.match, groups: [hit.value]), rule: detector.rules[index], ruleIndex: index,
+                   bytes: bytes, outer: nil, encodings: [], depth: 0, context: &context)
+        }
+    }
+
     /// Path-only rules report the file itself.
     private func reportPathRules(_ context: inout UnitContext) {
         for (index, rule) in detector.rules.enumerated() {
-            guard case .pathOnly = rule.stage, !rule.rule.skipReport, pathMatches(rule, index: index, context: &context) else { continue }
+            guard case .pathOnly = rule.stage, rule.rule.regex == nil, !rule.rule.skipReport, pathMatches(rule, index: index, context: &context) else { continue }
             let path = context.provenance.file
             let match = "file detected: \(path)"
             context.findings.append(Finding(

@@ -112,6 +112,7 @@ public enum ConfigLoader {
                 if rule.entropy != nil { merged.entropy = rule.entropy }
                 if !rule.keywords.isEmpty { merged.keywords = rule.keywords }
                 if rule.path != nil { merged.path = rule.path }
+                if rule.analyzer != nil { merged.analyzer = rule.analyzer }
                 if !rule.tags.isEmpty { merged.tags = rule.tags }
                 merged.allowlists += rule.allowlists
                 rules[i] = merged
@@ -199,13 +200,18 @@ private struct RawRule: Decodable {
     var negativeExamples: [String]?
     var sampleSecrets: [String]?
     var sampleKey: String?
+    var analyzer: String?
+    var samplePath: String?
 
     func rule(source: String, position: Int) throws -> Rule {
         guard let id, !id.isEmpty else {
             throw ConfigError(file: source, reason: "rule #\(position + 1) has no id")
         }
-        if regex == nil && path == nil {
+        if regex == nil && path == nil && analyzer == nil {
             throw ConfigError(file: source, ruleID: id, reason: "a rule needs a regex, a path, or both")
+        }
+        if regex != nil && analyzer != nil {
+            throw ConfigError(file: source, ruleID: id, reason: "a rule has either a regex or an analyzer, not both")
         }
         if allowlist != nil && allowlists != nil {
             throw ConfigError(file: source, ruleID: id, reason: "use [[rules.allowlists]] or the older [rules.allowlist], not both")
@@ -218,7 +224,7 @@ private struct RawRule: Decodable {
                     entropy: entropy?.value, keywords: keywords ?? [], path: path, tags: tags ?? [],
                     allowlists: lists, skipReport: skipReport ?? false, checksum: checksum,
                     examples: examples ?? [], negativeExamples: negativeExamples ?? [],
-                    sampleSecrets: sampleSecrets ?? [], sampleKey: sampleKey)
+                    sampleSecrets: sampleSecrets ?? [], sampleKey: sampleKey, analyzer: analyzer, samplePath: samplePath)
     }
 }
 

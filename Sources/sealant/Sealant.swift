@@ -11,8 +11,16 @@ struct Sealant: AsyncParsableCommand {
         subcommands: [
             // Detect
             ScanCommand.self,
+            ProtectCommand.self,
+            HookCommand.self,
             RulesCommand.self,
             // Seal
+            SealCommand.self,
+            UnsealCommand.self,
+            SealReencryptCommand.self,
+            SealValidateCommand.self,
+            SealKeygenCommand.self,
+            SealCertCommand.self,
         ]
     )
 
