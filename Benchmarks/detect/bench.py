@@ -260,6 +260,21 @@ def main():
     for t in tools:
         if not t.exe or not os.path.exists(t.exe):
             sys.exit(f"{t.name}: executable not found ({t.exe})")
+    provenance = []
+    try:
+        head = subprocess.run(["git", "-C", HERE, "log", "-1", "--format=%h %s", "--", "../../Sources", "../../Package.swift", "../../patterns"],
+                              capture_output=True, text=True).stdout.strip()
+        provenance.append(f"sealant source (last commit touching Sources/, patterns/, Package.swift): {head}")
+    except OSError:
+        pass
+    if a.sealant_config:
+        groups = defaultdict(list)
+        for l in open(a.sealant_config):
+            m = re.match(r"# ---- patterns/(\S+)\.toml from (\S+) @ (\S+)", l)
+            if m:
+                groups[f"{m.group(2)} @ {m.group(3)}"].append(m.group(1))
+        marks = "; ".join(f"{k}: {', '.join(v)}" for k, v in groups.items())
+        provenance.append(f"sealant rules: `{a.sealant_config}`" + (f" ({marks})" if marks else ""))
     os.chdir(work)
 
     results = {t.name: {"runs": []} for t in tools}
@@ -308,21 +323,6 @@ def main():
         fs = load_findings(t.name, os.path.join(work, f"{t.name}-run1.json"), tree)
         res["score"] = score(fs, truth_items, truth_by_file)
 
-    provenance = []
-    try:
-        head = subprocess.run(["git", "-C", HERE, "log", "-1", "--format=%h %s", "--", "../../Sources", "../../Package.swift", "../../patterns"],
-                              capture_output=True, text=True).stdout.strip()
-        provenance.append(f"sealant source (last commit touching Sources/, patterns/, Package.swift): {head}")
-    except OSError:
-        pass
-    if a.sealant_config:
-        groups = defaultdict(list)
-        for l in open(a.sealant_config):
-            m = re.match(r"# ---- patterns/(\S+)\.toml from (\S+) @ (\S+)", l)
-            if m:
-                groups[f"{m.group(2)} @ {m.group(3)}"].append(m.group(1))
-        marks = "; ".join(f"{k}: {', '.join(v)}" for k, v in groups.items())
-        provenance.append(f"sealant rules: `{a.sealant_config}`" + (f" ({marks})" if marks else ""))
     md = render(tools, results, meta, corpus, a.runs, provenance)
     print(md)
     out = a.out or os.path.join(work, "detect-results.md")
