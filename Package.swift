@@ -47,6 +47,8 @@ let package = Package(
         .testTarget(name: "GitHistoryTests", dependencies: ["GitHistory"]),
         .testTarget(name: "ReportingTests", dependencies: ["Reporting", "Detection"]),
         .testTarget(name: "SealingTests", dependencies: ["Sealing"]),
+        // End-to-end: runs the built binary (the dependency makes sure it is built first).
+        .testTarget(name: "sealantTests", dependencies: ["sealant"]),
     ],
     swiftLanguageModes: [.v6]
 )
