@@ -37,54 +37,137 @@ enum SegmentDecoder {
         return t
     }()
 
-    /// All decodable segments of `bytes`, decoding at most `budget` bytes in total.
-    static func segments(in bytes: UnsafeRawBufferPointer, budget: inout Int) -> [EncodedSegment] {
-        var result = [EncodedSegment]()
+    /// Patterns (in the Vectorscan database) marking where an escaped span may start; the match
+    /// end minus `width` is the span's first byte. Base64 and hex runs are found by `encodedRuns`
+    /// instead: as Vectorscan patterns they halved the whole database's throughput.
+    enum Trigger: Int, CaseIterable {
+        case percent
+        case unicode
+
+        var expression: String {
+            switch self {
+            case .percent: return "%[0-9A-Fa-f]{2}"
+            case .unicode: return "\\\\u[0-9A-Fa-f]{4}"
+            }
+        }
+
+        var width: Int {
+            switch self {
+            case .percent: return 3
+            case .unicode: return 6
+            }
+        }
+    }
+
+    /// Starts of base64-alphabet runs at least `minBase64` long whose first character can begin
+    /// base64 of text (I-Z, a-f, or C-D for text with short lines) or that are all hex. Skips ahead:
+    /// a run of 16 that starts after a non-alphabet byte at `i` must cover `i + 16`.
+    static func encodedRuns(in bytes: UnsafeRawBufferPointer) -> [Int] {
+        classTable.withUnsafeBufferPointer { table in encodedRuns(in: bytes, table: table) }
+    }
+
+    private static func encodedRuns(in bytes: UnsafeRawBufferPointer, table: UnsafeBufferPointer<UInt8>) -> [Int] {
+        guard let base = bytes.baseAddress?.assumingMemoryBound(to: UInt8.self),
+              let table = table.baseAddress else { return [] }
         let n = bytes.count
-        var i = 0
-        while i < n && budget > 0 {
-            let c = bytes[i]
-            if c == UInt8(ascii: "%") || c == UInt8(ascii: "\\") {
-                let seg = escapeRun(bytes, from: i)
-                if !seg.decoded.isEmpty {
-                    budget -= seg.decoded.count
-                    if isPrintable(seg.decoded) { result.append(seg) }
-                }
-                i = max(i + 1, seg.range.upperBound)
+        var starts = [Int]()
+        var i = 0  // invariant: i == 0 or base[i - 1] is not in the alphabet
+        while i + minBase64 <= n {
+            let probe = i + minBase64 - 1
+            if table[Int(base[probe])] & 1 == 0 {
+                i = probe + 1
                 continue
             }
-            guard classTable[Int(c)] & 1 != 0 else { i += 1; continue }
-            var j = i
-            var allHex = true
-            while j < n, classTable[Int(bytes[j])] & 1 != 0 {
-                if classTable[Int(bytes[j])] & 2 == 0 { allHex = false }
-                j += 1
+            // Find where the run through `probe` starts (not before i) and ends.
+            var s = probe
+            while s > i && table[Int(base[s - 1])] & 1 != 0 { s -= 1 }
+            var e = probe + 1
+            while e < n && table[Int(base[e])] & 1 != 0 { e += 1 }
+            if e - s >= minBase64 {
+                let first = base[s]
+                let textStart = (first >= 73 && first <= 90) || (first >= 97 && first <= 102) || first == 67 || first == 68
+                if textStart || table[Int(first)] & 2 != 0 { starts.append(s) }
             }
-            var end = j
-            while end < n, end - j < 2, bytes[end] == UInt8(ascii: "=") { end += 1 }
-            let length = j - i
-            if allHex && length >= minHex && length % 2 == 0 {
-                if let decoded = decodeHex(bytes, i..<j) {
-                    budget -= decoded.count
-                    result.append(EncodedSegment(range: i..<j, encoding: .hex, decoded: decoded))
-                }
-            } else if length >= minBase64 && !allHex {
-                if let decoded = decodeBase64(bytes, i..<j) {
-                    budget -= decoded.count
-                    result.append(EncodedSegment(range: i..<end, encoding: .base64, decoded: decoded))
-                }
-            }
-            i = end
+            i = e + 1
         }
-        return result
+        return starts
+    }
+
+    /// Decodable segments starting at the trigger positions, decoding at most `budget` bytes.
+    static func segments(in bytes: UnsafeRawBufferPointer, triggers: [[Int]], budget: inout Int) -> [EncodedSegment] {
+        var starts = [(start: Int, trigger: Trigger?)]()
+        for trigger in Trigger.allCases {
+            for end in triggers[trigger.rawValue] { starts.append((max(0, end - trigger.width), trigger)) }
+        }
+        for start in encodedRuns(in: bytes) { starts.append((start, nil)) }
+        guard !starts.isEmpty else { return [] }
+        starts.sort { $0.start < $1.start }
+        return classTable.withUnsafeBufferPointer { table in
+            var result = [EncodedSegment]()
+            var covered = 0
+            for (start, trigger) in starts where start >= covered && budget > 0 {
+                switch trigger {
+                case .percent?, .unicode?:
+                    let seg = escapeRun(bytes, from: start)
+                    // A lone escape (`%2F` in a URL) decodes nothing: the rest of the token may
+                    // still hold base64 or hex, so only this escape is covered.
+                    covered = max(covered, seg.decoded.isEmpty ? start + 1 : seg.range.upperBound)
+                    if !seg.decoded.isEmpty {
+                        budget -= seg.decoded.count
+                        if isPrintable(seg.decoded) { result.append(seg) }
+                    }
+                case nil:
+                    var j = start
+                    var allHex = true
+                    while j < bytes.count {
+                        let k = table[Int(bytes[j])]
+                        if k & 1 == 0 { break }
+                        if k & 2 == 0 { allHex = false }
+                        j += 1
+                    }
+                    var end = j
+                    while end < bytes.count, end - j < 2, bytes[end] == UInt8(ascii: "=") { end += 1 }
+                    covered = max(covered, end)
+                    let length = j - start
+                    if allHex && length >= minHex && length % 2 == 0 {
+                        if let decoded = decodeHex(bytes, start..<j) {
+                            budget -= decoded.count
+                            result.append(EncodedSegment(range: start..<j, encoding: .hex, decoded: decoded))
+                        }
+                    } else if !allHex && length >= minBase64, let decoded = decodeBase64(bytes, start..<j) {
+                        budget -= decoded.count
+                        result.append(EncodedSegment(range: start..<end, encoding: .base64, decoded: decoded))
+                    }
+                }
+            }
+            return result
+        }
     }
 
     /// Printable ASCII/UTF-8 text with at most 5% other bytes.
+    /// Bytes >= 0x80 count as text only when they form UTF-8: random binary (a hex digest) has
+    /// few control bytes but almost never valid UTF-8. A character cut at the end is not held
+    /// against the text (the hex decoder checks an 8-byte prefix).
     static func isPrintable(_ bytes: [UInt8]) -> Bool {
         guard bytes.count >= 6 else { return false }
         var bad = 0
-        for b in bytes where !(b >= 0x20 && b < 0x7F) && b != 0x09 && b != 0x0A && b != 0x0D && b < 0x80 {
-            bad += 1
+        var i = 0
+        let n = bytes.count
+        while i < n {
+            let b = bytes[i]
+            if b < 0x80 {
+                if !(b >= 0x20 && b < 0x7F) && b != 0x09 && b != 0x0A && b != 0x0D { bad += 1 }
+                i += 1
+                continue
+            }
+            let length = b >= 0xF5 ? 0 : b >= 0xF0 ? 4 : b >= 0xE0 ? 3 : b >= 0xC2 ? 2 : 0
+            if length > 0 && i + length > n && (i + 1..<n).allSatisfy({ bytes[$0] & 0xC0 == 0x80 }) { break }
+            if length == 0 || i + length > n || !(i + 1..<i + length).allSatisfy({ bytes[$0] & 0xC0 == 0x80 }) {
+                bad += 1
+                i += 1
+                continue
+            }
+            i += length
         }
         return bad * 20 <= bytes.count
     }
@@ -111,6 +194,15 @@ enum SegmentDecoder {
     }
 
     static func decodeBase64(_ bytes: UnsafeRawBufferPointer, _ range: Range<Int>) -> [UInt8]? {
+        // Printable ASCII (0x20-0x7E) has its top six bits in 8...31, so the first character of
+        // every 4-character group of base64'd text is one of I-Z or a-f: reject anything else
+        // before allocating (most long identifiers and paths fail here).
+        var probe = range.lowerBound
+        while probe < min(range.upperBound, range.lowerBound + 16) {
+            let v = base64Values[Int(bytes[probe])]
+            if v < 2 || v > 31 || (v > 3 && v < 8) { return nil }  // 2...3: \t \n \r; 8...31: 0x20-0x7F
+            probe += 4
+        }
         var out = [UInt8]()
         out.reserveCapacity(range.count * 3 / 4)
         var acc: UInt32 = 0

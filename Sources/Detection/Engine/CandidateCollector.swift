@@ -19,9 +19,15 @@ final class CandidateCollector {
     private var closed: [Candidate] = []
     private(set) var keywordHits: [Bool]
     private var keywordsTouched = false
+    private let triggerBase: Int
+    /// Match ends of each decoding trigger, in order (bounded: past the cap the decoder gives up).
+    private(set) var triggerEnds: [[Int]]
+    static let maxTriggers = 200_000
 
-    init(ruleCount: Int, keywordCount: Int) {
+    init(ruleCount: Int, keywordCount: Int, triggerCount: Int) {
         self.ruleCount = ruleCount
+        triggerBase = ruleCount + keywordCount
+        triggerEnds = Array(repeating: [], count: triggerCount)
         openFirst = Array(repeating: -1, count: ruleCount)
         openLast = Array(repeating: -1, count: ruleCount)
         keywordHits = Array(repeating: false, count: keywordCount)
@@ -31,6 +37,11 @@ final class CandidateCollector {
     @inline(__always)
     func record(id: UInt32, end: Int) {
         let r = Int(id)
+        if r >= triggerBase {
+            let t = r - triggerBase
+            if triggerEnds[t].count < Self.maxTriggers { triggerEnds[t].append(end) }
+            return
+        }
         if r >= ruleCount {
             keywordHits[r - ruleCount] = true
             keywordsTouched = true
@@ -64,8 +75,9 @@ final class CandidateCollector {
         return result
     }
 
-    /// Clears keyword hits before a scan.
+    /// Clears keyword hits and decoding triggers before a scan.
     func resetKeywords() {
+        for t in triggerEnds.indices where !triggerEnds[t].isEmpty { triggerEnds[t].removeAll(keepingCapacity: true) }
         guard keywordsTouched else { return }
         for i in keywordHits.indices { keywordHits[i] = false }
         keywordsTouched = false

@@ -1,0 +1,411 @@
+import Foundation
+import Yams
+
+/// A JSON/YAML value as Kubernetes manifests use it, with object keys kept in their order.
+public indirect enum ManifestValue: Sendable, Equatable {
+    case null
+    case bool(Bool)
+    /// A number, kept in its textual form so nothing is lost in a round trip.
+    case number(String)
+    case string(String)
+    case array([ManifestValue])
+    case object(ManifestObject)
+
+    /// The object, if this is one.
+    public var object: ManifestObject? {
+        if case .object(let object) = self { return object }
+        return nil
+    }
+
+    /// The string, if this is one.
+    public var string: String? {
+        if case .string(let string) = self { return string }
+        return nil
+    }
+}
+
+/// An ordered JSON/YAML mapping from string keys to values.
+public struct ManifestObject: Sendable, Equatable {
+    /// One key and its value.
+    public struct Field: Sendable, Equatable {
+        public var key: String
+        public var value: ManifestValue
+    }
+
+    /// The fields, in order.
+    public var fields: [Field]
+
+    public init(_ fields: [Field] = []) { self.fields = fields }
+
+    /// An object from key/value pairs, in the given order; nil values are left out.
+    public init(ordered pairs: [(String, ManifestValue?)]) {
+        fields = pairs.compactMap { key, value in value.map { Field(key: key, value: $0) } }
+    }
+
+    /// An object holding a string map, keys sorted (Go marshals maps sorted).
+    public init(sortedStrings map: [String: String]) {
+        fields = map.keys.sorted().map { Field(key: $0, value: .string(map[$0] ?? "")) }
+    }
+
+    public var isEmpty: Bool { fields.isEmpty }
+
+    /// The value for `key`; setting nil removes the key, setting a new key appends it.
+    public subscript(key: String) -> ManifestValue? {
+        get { fields.first { $0.key == key }?.value }
+        set {
+            if let index = fields.firstIndex(where: { $0.key == key }) {
+                if let newValue { fields[index].value = newValue } else { fields.remove(at: index) }
+            } else if let newValue {
+                fields.append(Field(key: key, value: newValue))
+            }
+        }
+    }
+}
+
+/// A problem with a manifest's text or shape, naming the file, the document and the cause.
+public struct ManifestError: Error, CustomStringConvertible, Sendable, Equatable {
+    /// File name, or `<stdin>`.
+    public let source: String
+    /// 1-based document number within the source, when known.
+    public let document: Int?
+    /// What is wrong.
+    public let message: String
+
+    public init(source: String, document: Int? = nil, _ message: String) {
+        self.source = source
+        self.document = document
+        self.message = message
+    }
+
+    public var description: String {
+        if let document { return "\(source): document \(document): \(message)" }
+        return "\(source): \(message)"
+    }
+}
+
+// MARK: - Reading
+
+/// Reads YAML (multi-document) and JSON (one or several concatenated objects) manifest text.
+public enum ManifestReader {
+    /// Every non-empty document in `text`. JSON is recognised by a leading `{` or `[`.
+    public static func documents(in text: String, source: String) throws -> [ManifestValue] {
+        let trimmed = text.drop { $0 == " " || $0 == "\t" || $0 == "\n" || $0 == "\r" || $0 == "\u{FEFF}" }
+        if let first = trimmed.first, first == "{" || first == "[" {
+            return try JSONParser.parseAll(String(trimmed), source: source)
+        }
+        return try yamlDocuments(text, source: source)
+    }
+
+    /// Parses YAML text into documents, dropping empty ones.
+    public static func yamlDocuments(_ text: String, source: String) throws -> [ManifestValue] {
+        var result: [ManifestValue] = []
+        do {
+            var index = 0
+            for node in try Yams.compose_all(yaml: text) {
+                index += 1
+                let value = try convert(node, source: source, document: index)
+                if value != .null { result.append(value) }
+            }
+        } catch let error as ManifestError {
+            throw error
+        } catch let error as YamlError {
+            throw ManifestError(source: source, "invalid YAML: \(oneLine(String(describing: error)))")
+        }
+        return result
+    }
+
+    private static func oneLine(_ text: String) -> String {
+        text.split(whereSeparator: \.isNewline).first.map(String.init)?.trimmingCharacters(in: .whitespaces) ?? text
+    }
+
+    private static func convert(_ node: Node, source: String, document: Int) throws -> ManifestValue {
+        switch node {
+        case .scalar(let scalar):
+            if scalar.style != .plain && scalar.style != .any { return .string(scalar.string) }
+            switch Resolver.default.resolveTag(of: node) {
+            case .null: return .null
+            case .bool: return node.bool.map(ManifestValue.bool) ?? .string(scalar.string)
+            case .int, .float: return .number(scalar.string)
+            default: return .string(scalar.string)
+            }
+        case .sequence(let sequence):
+            return .array(try sequence.map { try convert($0, source: source, document: document) })
+        case .mapping(let mapping):
+            var object = ManifestObject()
+            for (key, value) in mapping {
+                guard case .scalar(let keyScalar) = key else {
+                    throw ManifestError(source: source, document: document, "mapping keys must be strings")
+                }
+                object.fields.append(.init(key: keyScalar.string, value: try convert(value, source: source, document: document)))
+            }
+            return .object(object)
+        case .alias:
+            throw ManifestError(source: source, document: document, "YAML aliases are not supported in manifests")
+        }
+    }
+}
+
+/// A small JSON parser that keeps key order and number text, and reads concatenated values.
+enum JSONParser {
+    static func parseAll(_ text: String, source: String) throws -> [ManifestValue] {
+        var parser = Parser(bytes: Array(text.utf8), source: source)
+        var values: [ManifestValue] = []
+        parser.skipWhitespace()
+        while !parser.atEnd {
+            values.append(try parser.value(depth: 0))
+            parser.skipWhitespace()
+        }
+        return values.filter { $0 != .null }
+    }
+
+    private struct Parser {
+        let bytes: [UInt8]
+        let source: String
+        var position = 0
+
+        init(bytes: [UInt8], source: String) {
+            self.bytes = bytes
+            self.source = source
+        }
+
+        var atEnd: Bool { position >= bytes.count }
+
+        func fail(_ message: String) -> ManifestError {
+            ManifestError(source: source, "invalid JSON at byte \(position): \(message)")
+        }
+
+        mutating func skipWhitespace() {
+            while position < bytes.count, [0x20, 0x09, 0x0A, 0x0D].contains(bytes[position]) { position += 1 }
+        }
+
+        mutating func expect(_ literal: String) throws {
+            let expected = Array(literal.utf8)
+            guard position + expected.count <= bytes.count, Array(bytes[position ..< position + expected.count]) == expected else {
+                throw fail("expected \(literal)")
+            }
+            position += expected.count
+        }
+
+        mutating func value(depth: Int) throws -> ManifestValue {
+            guard depth < 512 else { throw fail("nesting too deep") }
+            skipWhitespace()
+            guard position < bytes.count else { throw fail("unexpected end of input") }
+            switch bytes[position] {
+            case UInt8(ascii: "{"):
+                position += 1
+                var object = ManifestObject()
+                skipWhitespace()
+                if position < bytes.count, bytes[position] == UInt8(ascii: "}") { position += 1; return .object(object) }
+                while true {
+                    skipWhitespace()
+                    guard position < bytes.count, bytes[position] == UInt8(ascii: "\"") else { throw fail("expected a string key") }
+                    let key = try string()
+                    skipWhitespace()
+                    try expect(":")
+                    let item = try value(depth: depth + 1)
+                    object[key] = item
+                    skipWhitespace()
+                    guard position < bytes.count else { throw fail("unterminated object") }
+                    if bytes[position] == UInt8(ascii: ",") { position += 1; continue }
+                    if bytes[position] == UInt8(ascii: "}") { position += 1; return .object(object) }
+                    throw fail("expected , or }")
+                }
+            case UInt8(ascii: "["):
+                position += 1
+                var items: [ManifestValue] = []
+                skipWhitespace()
+                if position < bytes.count, bytes[position] == UInt8(ascii: "]") { position += 1; return .array(items) }
+                while true {
+                    items.append(try value(depth: depth + 1))
+                    skipWhitespace()
+                    guard position < bytes.count else { throw fail("unterminated array") }
+                    if bytes[position] == UInt8(ascii: ",") { position += 1; continue }
+                    if bytes[position] == UInt8(ascii: "]") { position += 1; return .array(items) }
+                    throw fail("expected , or ]")
+                }
+            case UInt8(ascii: "\""):
+                return .string(try string())
+            case UInt8(ascii: "t"):
+                try expect("true"); return .bool(true)
+            case UInt8(ascii: "f"):
+                try expect("false"); return .bool(false)
+            case UInt8(ascii: "n"):
+                try expect("null"); return .null
+            default:
+                let start = position
+                while position < bytes.count, "+-0123456789.eE".utf8.contains(bytes[position]) { position += 1 }
+                guard position > start else { throw fail("unexpected character") }
+                return .number(String(decoding: bytes[start ..< position], as: UTF8.self))
+            }
+        }
+
+        mutating func string() throws -> String {
+            position += 1 // opening quote
+            var out: [UInt8] = []
+            while true {
+                guard position < bytes.count else { throw fail("unterminated string") }
+                let byte = bytes[position]
+                position += 1
+                if byte == UInt8(ascii: "\"") { break }
+                guard byte == UInt8(ascii: "\\") else { out.append(byte); continue }
+                guard position < bytes.count else { throw fail("unterminated escape") }
+                let escape = bytes[position]
+                position += 1
+                switch escape {
+                case UInt8(ascii: "\""): out.append(0x22)
+                case UInt8(ascii: "\\"): out.append(0x5C)
+                case UInt8(ascii: "/"): out.append(0x2F)
+                case UInt8(ascii: "b"): out.append(0x08)
+                case UInt8(ascii: "f"): out.append(0x0C)
+                case UInt8(ascii: "n"): out.append(0x0A)
+                case UInt8(ascii: "r"): out.append(0x0D)
+                case UInt8(ascii: "t"): out.append(0x09)
+                case UInt8(ascii: "u"):
+                    var scalar = try hex4()
+                    if (0xD800 ..< 0xDC00).contains(scalar), position + 1 < bytes.count,
+                       bytes[position] == UInt8(ascii: "\\"), bytes[position + 1] == UInt8(ascii: "u") {
+                        position += 2
+                        let low = try hex4()
+                        scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
+                    }
+                    let character = Unicode.Scalar(scalar) ?? "\u{FFFD}"
+                    out.append(contentsOf: Array(String(Character(character)).utf8))
+                default: throw fail("invalid escape")
+                }
+            }
+            return String(decoding: out, as: UTF8.self)
+        }
+
+        mutating func hex4() throws -> UInt32 {
+            guard position + 4 <= bytes.count, let value = UInt32(String(decoding: bytes[position ..< position + 4], as: UTF8.self), radix: 16) else {
+                throw fail("invalid \\u escape")
+            }
+            position += 4
+            return value
+        }
+    }
+}
+
+// MARK: - Writing
+
+/// Output format of manifests.
+public enum ManifestFormat: String, Sendable, CaseIterable {
+    case yaml
+    case json
+}
+
+/// Writes manifests the way kubeseal does: YAML with sorted keys and `---` before every document;
+/// JSON pretty-printed with a 2-space indent in the given key order, Go's escaping, and a newline.
+public enum ManifestWriter {
+    /// One document in `format`.
+    public static func render(_ value: ManifestValue, as format: ManifestFormat) throws -> String {
+        switch format {
+        case .yaml: return try yaml(value)
+        case .json: return json(value) + "\n"
+        }
+    }
+
+    /// Several documents, one after another.
+    public static func render(_ values: [ManifestValue], as format: ManifestFormat) throws -> String {
+        try values.map { try render($0, as: format) }.joined()
+    }
+
+    /// YAML text for one document, preceded by `---`.
+    public static func yaml(_ value: ManifestValue) throws -> String {
+        let body = try Yams.serialize(node: node(value), width: -1, allowUnicode: true, sortKeys: true)
+        return "---\n" + body
+    }
+
+    static func node(_ value: ManifestValue) -> Node {
+        switch value {
+        case .null: return Node("null", .init(.null), .plain)
+        case .bool(let flag): return Node(flag ? "true" : "false", .init(.bool), .plain)
+        case .number(let text): return Node(text, .init(.int), .plain)
+        case .string(let text):
+            if text.contains("\n") { return Node(text, .init(.str), .literal) }
+            if Resolver.default.resolveTag(of: Node(text)) != .str { return Node(text, .init(.str), .doubleQuoted) }
+            return Node(text, .init(.str), .any)
+        case .array(let items):
+            return .sequence(.init(items.map(node)))
+        case .object(let object):
+            return .mapping(.init(object.fields.map { (Node($0.key, .init(.str), keyStyle($0.key)), node($0.value)) }))
+        }
+    }
+
+    private static func keyStyle(_ key: String) -> Node.Scalar.Style {
+        Resolver.default.resolveTag(of: Node(key)) == .str ? .any : .doubleQuoted
+    }
+
+    /// Pretty JSON with a 2-space indent, as Go's `json.MarshalIndent` + `json.Indent` write it.
+    public static func json(_ value: ManifestValue) -> String {
+        var out = ""
+        writeJSON(value, indent: 0, into: &out)
+        return out
+    }
+
+    /// Compact JSON (for HTTP request bodies).
+    public static func compactJSON(_ value: ManifestValue) -> String {
+        var out = ""
+        writeJSON(value, indent: nil, into: &out)
+        return out
+    }
+
+    private static func writeJSON(_ value: ManifestValue, indent: Int?, into out: inout String) {
+        switch value {
+        case .null: out += "null"
+        case .bool(let flag): out += flag ? "true" : "false"
+        case .number(let text): out += text
+        case .string(let text): out += quoteJSON(text)
+        case .array(let items):
+            guard !items.isEmpty else { out += "[]"; return }
+            out += "["
+            for (index, item) in items.enumerated() {
+                if index > 0 { out += "," }
+                newline(indent.map { $0 + 1 }, into: &out)
+                writeJSON(item, indent: indent.map { $0 + 1 }, into: &out)
+            }
+            newline(indent, into: &out)
+            out += "]"
+        case .object(let object):
+            guard !object.isEmpty else { out += "{}"; return }
+            out += "{"
+            for (index, field) in object.fields.enumerated() {
+                if index > 0 { out += "," }
+                newline(indent.map { $0 + 1 }, into: &out)
+                out += quoteJSON(field.key)
+                out += indent == nil ? ":" : ": "
+                writeJSON(field.value, indent: indent.map { $0 + 1 }, into: &out)
+            }
+            newline(indent, into: &out)
+            out += "}"
+        }
+    }
+
+    private static func newline(_ indent: Int?, into out: inout String) {
+        guard let indent else { return }
+        out += "\n" + String(repeating: "  ", count: indent)
+    }
+
+    /// A JSON string literal with Go's escaping (`<`, `>`, `&`, U+2028 and U+2029 as `\u` escapes).
+    static func quoteJSON(_ text: String) -> String {
+        var out = "\""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            case "<", ">", "&", "\u{2028}", "\u{2029}":
+                out += String(format: "\\u%04x", scalar.value)
+            default:
+                if scalar.value < 0x20 {
+                    out += String(format: "\\u%04x", scalar.value)
+                } else {
+                    out.unicodeScalars.append(scalar)
+                }
+            }
+        }
+        return out + "\""
+    }
+}
