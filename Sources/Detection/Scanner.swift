@@ -33,7 +33,16 @@ public final class Scanner {
         scanLayer(bytes, depth: 0, outer: nil, encodings: [], context: &context)
         runAnalyzers(bytes, context: &context)
         reportPathRules(&context)
-        return context.findings
+        return Self.preferSpecific(context.findings)
+    }
+
+    /// When a provider rule and a generic rule (`generic-*`) report the same secret at the same
+    /// place, only the provider's finding is kept: it names what the secret is.
+    static func preferSpecific(_ findings: [Finding]) -> [Finding] {
+        guard findings.count > 1, findings.contains(where: { $0.ruleID.hasPrefix("generic-") }) else { return findings }
+        var specific = Set<String>()
+        for f in findings where !f.ruleID.hasPrefix("generic-") { specific.insert("\(f.startLine)\u{0}\(f.secret)") }
+        return findings.filter { !$0.ruleID.hasPrefix("generic-") || !specific.contains("\($0.startLine)\u{0}\($0.secret)") }
     }
 
     /// Convenience for tests and small inputs.

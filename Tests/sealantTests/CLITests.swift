@@ -175,7 +175,7 @@ struct CLITests {
         try Self.git(["add", "ok.txt"], in: dir)
         let clean = try Self.run("git", ["-c", "user.name=D", "-c", "user.email=d@example.invalid", "commit", "-qm", "ok"], in: dir)
         #expect(clean.status == 0)
-        #expect(clean.stdout.contains("previous-hook-ran"))
+        #expect((clean.stdout + clean.stderr).contains("previous-hook-ran"))
 
         try "t = \(Self.fakeGitHubToken())\n".write(to: dir.appendingPathComponent("leak.txt"), atomically: true, encoding: .utf8)
         try Self.git(["add", "leak.txt"], in: dir)
