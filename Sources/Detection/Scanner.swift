@@ -45,6 +45,16 @@ public final class Scanner {
         return findings.filter { !$0.ruleID.hasPrefix("generic-") || !specific.contains("\($0.startLine)\u{0}\($0.secret)") }
     }
 
+    /// The printable text `secret` decodes to when it is standard base64 of text, else nil.
+    static func base64Text(_ secret: String) -> String? {
+        let count = secret.utf8.count
+        guard count >= 8, count <= 4096, count % 4 == 0,
+              secret.utf8.allSatisfy({ ($0 >= 0x41 && $0 <= 0x5A) || ($0 >= 0x61 && $0 <= 0x7A) || ($0 >= 0x30 && $0 <= 0x39) || $0 == 0x2B || $0 == 0x2F || $0 == 0x3D }),
+              let data = Data(base64Encoded: secret), !data.isEmpty,
+              data.allSatisfy({ $0 >= 0x20 && $0 < 0x7F }) else { return nil }
+        return String(decoding: data, as: UTF8.self)
+    }
+
     /// Convenience for tests and small inputs.
     public func scan(_ text: String, path: String = "") -> [Finding] {
         var bytes = Array(text.utf8)
@@ -209,11 +219,15 @@ public final class Scanner {
         let match = String(decoding: UnsafeRawBufferPointer(rebasing: bytes[m.range]), as: UTF8.self)
         let path = context.provenance.file
         let commit = context.provenance.commit
+        // A base64 value is judged by what it says too: `cGFzc3dvcmQ=` is the placeholder `password`.
+        let readable = Self.base64Text(secret)
         for list in detector.globalAllowlists where list.targetRules.isEmpty || list.targetRules.contains(rule.rule.id) {
             if list.allows(secret: secret, match: match, line: line, path: path, commit: commit, matcher: matcher) { return }
+            if let readable, list.allows(secret: readable, match: match, line: line, path: path, commit: commit, matcher: matcher) { return }
         }
         for list in rule.allowlists {
             if list.allows(secret: secret, match: match, line: line, path: path, commit: commit, matcher: matcher) { return }
+            if let readable, list.allows(secret: readable, match: match, line: line, path: path, commit: commit, matcher: matcher) { return }
         }
         context.seen.insert(key)
 
