@@ -29,7 +29,7 @@ let package = Package(
         ),
         .executableTarget(name: "embed-patterns", path: "Sources/embed-patterns"),
         .plugin(name: "EmbedPatterns", capability: .buildTool(), dependencies: ["embed-patterns"]),
-        .target(name: "Detection", dependencies: ["Rules", "CVectorscan", "CPCRE2"]),
+        .target(name: "Detection", dependencies: ["Rules", "CVectorscan", "CPCRE2", "COpenSSL"]),
         .target(name: "GitHistory", dependencies: ["CGit2"]),
         .target(name: "Reporting", dependencies: ["Detection"]),
         .target(name: "Sealing", dependencies: ["COpenSSL", .product(name: "Yams", package: "Yams")]),

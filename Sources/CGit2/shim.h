@@ -1,2 +1,15 @@
 #pragma once
 #include <git2.h>
+
+// git_libgit2_opts is variadic, which Swift cannot call: fixed-arity wrappers for the options
+// Sealant sets once at start-up.
+
+/// Turn off re-hashing every object read from the object database (git cat-file does not either).
+static inline int sealant_git_set_strict_hash_verification(int enabled) {
+    return git_libgit2_opts(GIT_OPT_ENABLE_STRICT_HASH_VERIFICATION, enabled);
+}
+
+/// Set the largest object of `type` the object cache keeps (0: never cache that type).
+static inline int sealant_git_set_cache_object_limit(git_object_t type, size_t bytes) {
+    return git_libgit2_opts(GIT_OPT_SET_CACHE_OBJECT_LIMIT, type, bytes);
+}

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 
 /// The `sealant` command line: detect credentials, seal Kubernetes Secrets.
 @main
@@ -9,9 +10,51 @@ struct Sealant: AsyncParsableCommand {
         version: SealantVersion.string,
         subcommands: [
             // Detect
+            ScanCommand.self,
+            ProtectCommand.self,
+            HookCommand.self,
+            RulesCommand.self,
             // Seal
         ]
     )
+
+    /// Exit codes: 0 clean, 1 findings (or a failed check), 2 usage, configuration or runtime error.
+    static func main() async {
+        do {
+            var command = try parseAsRoot(normalizedArguments(Array(CommandLine.arguments.dropFirst())))
+            if var asyncCommand = command as? AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+        } catch let error as ExitCode {
+            Foundation.exit(error.rawValue)
+        } catch let error as CLIError {
+            printError("sealant: error: \(error.description)")
+            Foundation.exit(2)
+        } catch {
+            let code = exitCode(for: error)
+            if code == .success {
+                exit(withError: error)  // --help, --version
+            }
+            printError(fullMessage(for: error))
+            Foundation.exit(2)
+        }
+    }
+}
+
+/// gitleaks-style bare `--redact` means `--redact=100`; ArgumentParser needs the value spelled out.
+func normalizedArguments(_ arguments: [String]) -> [String] {
+    var out = [String]()
+    for (i, arg) in arguments.enumerated() {
+        if arg == "--redact" {
+            let next = i + 1 < arguments.count ? arguments[i + 1] : ""
+            out.append(Int(next) == nil ? "--redact=100" : arg)
+        } else {
+            out.append(arg)
+        }
+    }
+    return out
 }
 
 /// The version printed by `sealant --version`.

@@ -1,0 +1,90 @@
+import Rules
+
+/// A rule's regex the engine could not take, named by rule id.
+public struct RuleCompileError: Error, CustomStringConvertible, Sendable {
+    public var ruleID: String
+    public var field: String
+    public var reason: String
+
+    public var description: String { "rule \(ruleID): \(field) cannot be compiled: \(reason)" }
+}
+
+/// An allowlist with its regexes compiled.
+struct CompiledAllowlist: Sendable {
+    let condition: Allowlist.Condition
+    let target: Allowlist.RegexTarget
+    let regexes: [PCRE2Regex]
+    let paths: [PCRE2Regex]
+    let stopwords: [String]
+    let commits: Set<String>
+    let targetRules: Set<String>
+
+    init(_ list: Allowlist, ownerID: String) throws {
+        condition = list.condition
+        target = list.regexTarget
+        regexes = try list.regexes.map { try compile($0, ruleID: ownerID, field: "allowlist regex") }
+        paths = try list.paths.map { try compile($0, ruleID: ownerID, field: "allowlist path") }
+        stopwords = list.stopwords
+        commits = Set(list.commits)
+        targetRules = Set(list.targetRules)
+    }
+
+    /// Whether only `paths` conditions exist, so a whole file can be skipped before scanning.
+    var isPathOnly: Bool { regexes.isEmpty && stopwords.isEmpty && commits.isEmpty && !paths.isEmpty }
+
+    /// gitleaks semantics: OR = any condition allows; AND = every condition present must allow.
+    func allows(secret: String, match: String, line: String, path: String, commit: String, matcher: PCRE2Matcher) -> Bool {
+        var results = [Bool]()
+        if !commits.isEmpty { results.append(!commit.isEmpty && commits.contains(commit)) }
+        if !paths.isEmpty { results.append(paths.contains { matcher.isMatch($0, path) }) }
+        if !regexes.isEmpty {
+            let subject: String
+            switch target {
+            case .secret: subject = secret
+            case .match: subject = match
+            case .line: subject = line
+            }
+            results.append(regexes.contains { matcher.isMatch($0, subject) })
+        }
+        if !stopwords.isEmpty {
+            let lowered = secret.lowercased()
+            results.append(stopwords.contains { lowered.contains($0) })
+        }
+        guard !results.isEmpty else { return false }
+        return condition == .and ? results.allSatisfy { $0 } : results.contains(true)
+    }
+
+    /// For path-only evaluation before the content is read.
+    func allowsPath(_ path: String, matcher: PCRE2Matcher) -> Bool {
+        isPathOnly && paths.contains { matcher.isMatch($0, path) }
+    }
+}
+
+func compile(_ pattern: String, ruleID: String, field: String) throws -> PCRE2Regex {
+    do {
+        return try PCRE2Regex(pattern)
+    } catch let error as PCRE2CompileError {
+        throw RuleCompileError(ruleID: ruleID, field: field, reason: "\(error.message) at offset \(error.offset)")
+    }
+}
+
+/// A rule ready to confirm candidates.
+struct CompiledRule: Sendable {
+    /// How the rule gets candidates.
+    enum Stage: Sendable {
+        /// Vectorscan finds candidate ends; PCRE2 confirms on a window reaching `lookBehind` bytes back.
+        case vectorscan(lookBehind: Int)
+        /// Vectorscan rejected the pattern: PCRE2 runs over the whole input (after the keyword gate).
+        case pcre2Only(reason: String)
+        /// No regex: the rule reports files whose path matches.
+        case pathOnly
+    }
+
+    let rule: Rule
+    let regex: PCRE2Regex?
+    let path: PCRE2Regex?
+    let stage: Stage
+    let keywordIDs: [Int]
+    let allowlists: [CompiledAllowlist]
+    let checksum: Checksum?
+}

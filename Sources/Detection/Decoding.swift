@@ -1,0 +1,224 @@
+/// Text encodings the detector looks through: a secret base64'd into a config value or
+/// percent-encoded into a URL is still a secret.
+public enum Encoding: String, Sendable {
+    case base64, hex, percent, unicode
+}
+
+/// One encoded span of the input and what it decodes to.
+struct EncodedSegment {
+    var range: Range<Int>
+    var encoding: Encoding
+    var decoded: [UInt8]
+}
+
+/// Finds and decodes encoded spans. Decoded text is kept only when it is printable, so long
+/// identifiers and paths (which are valid base64 alphabet) cost one failed check each.
+enum SegmentDecoder {
+    static let minBase64 = 16
+    static let minHex = 32
+
+    private static let classTable: [UInt8] = {
+        // bit 1: base64 std/url alphabet, bit 2: hex digit
+        var t = [UInt8](repeating: 0, count: 256)
+        for c in UInt8(ascii: "A")...UInt8(ascii: "Z") { t[Int(c)] |= 1 }
+        for c in UInt8(ascii: "a")...UInt8(ascii: "z") { t[Int(c)] |= 1 }
+        for c in UInt8(ascii: "0")...UInt8(ascii: "9") { t[Int(c)] |= 3 }
+        for c in UInt8(ascii: "a")...UInt8(ascii: "f") { t[Int(c)] |= 2 }
+        for c in UInt8(ascii: "A")...UInt8(ascii: "F") { t[Int(c)] |= 2 }
+        for c in "+/-_".utf8 { t[Int(c)] |= 1 }
+        return t
+    }()
+
+    private static let base64Values: [Int8] = {
+        var t = [Int8](repeating: -1, count: 256)
+        for (i, c) in "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8.enumerated() { t[Int(c)] = Int8(i) }
+        t[Int(UInt8(ascii: "-"))] = 62
+        t[Int(UInt8(ascii: "_"))] = 63
+        return t
+    }()
+
+    /// Patterns (in the Vectorscan database) marking where an encoded span may start; the match
+    /// end minus `width` is the span's first byte.
+    enum Trigger: Int, CaseIterable {
+        /// Base64 of printable text: every 4th character is one of I-Z, a-f (top 6 bits of 0x20-0x7E).
+        case base64
+        case hex
+        case percent
+        case unicode
+
+        var expression: String {
+            switch self {
+            case .base64: return "(?:^|[^A-Za-z0-9+/_-])(?:[I-Za-f][A-Za-z0-9+/_-]{3}){4}"
+            case .hex: return "(?:^|[^0-9A-Za-z])[0-9a-fA-F]{32}"
+            case .percent: return "%[0-9A-Fa-f]{2}"
+            case .unicode: return "\\\\u[0-9A-Fa-f]{4}"
+            }
+        }
+
+        var width: Int {
+            switch self {
+            case .base64: return 16
+            case .hex: return 32
+            case .percent: return 3
+            case .unicode: return 6
+            }
+        }
+    }
+
+    /// Decodable segments starting at the trigger positions, decoding at most `budget` bytes.
+    static func segments(in bytes: UnsafeRawBufferPointer, triggers: [[Int]], budget: inout Int) -> [EncodedSegment] {
+        var starts = [(start: Int, trigger: Trigger)]()
+        for trigger in Trigger.allCases {
+            for end in triggers[trigger.rawValue] { starts.append((max(0, end - trigger.width), trigger)) }
+        }
+        guard !starts.isEmpty else { return [] }
+        starts.sort { $0.start < $1.start }
+        return classTable.withUnsafeBufferPointer { table in
+            var result = [EncodedSegment]()
+            var covered = 0
+            for (start, trigger) in starts where start >= covered && budget > 0 {
+                switch trigger {
+                case .percent, .unicode:
+                    let seg = escapeRun(bytes, from: start)
+                    covered = max(covered, seg.range.upperBound)
+                    if !seg.decoded.isEmpty {
+                        budget -= seg.decoded.count
+                        if isPrintable(seg.decoded) { result.append(seg) }
+                    }
+                case .base64, .hex:
+                    var j = start
+                    var allHex = true
+                    while j < bytes.count {
+                        let k = table[Int(bytes[j])]
+                        if k & 1 == 0 { break }
+                        if k & 2 == 0 { allHex = false }
+                        j += 1
+                    }
+                    var end = j
+                    while end < bytes.count, end - j < 2, bytes[end] == UInt8(ascii: "=") { end += 1 }
+                    covered = max(covered, end)
+                    let length = j - start
+                    if allHex && length >= minHex && length % 2 == 0 {
+                        if let decoded = decodeHex(bytes, start..<j) {
+                            budget -= decoded.count
+                            result.append(EncodedSegment(range: start..<j, encoding: .hex, decoded: decoded))
+                        }
+                    } else if !allHex && length >= minBase64, let decoded = decodeBase64(bytes, start..<j) {
+                        budget -= decoded.count
+                        result.append(EncodedSegment(range: start..<end, encoding: .base64, decoded: decoded))
+                    }
+                }
+            }
+            return result
+        }
+    }
+
+    /// Printable ASCII/UTF-8 text with at most 5% other bytes.
+    static func isPrintable(_ bytes: [UInt8]) -> Bool {
+        guard bytes.count >= 6 else { return false }
+        var bad = 0
+        for b in bytes where !(b >= 0x20 && b < 0x7F) && b != 0x09 && b != 0x0A && b != 0x0D && b < 0x80 {
+            bad += 1
+        }
+        return bad * 20 <= bytes.count
+    }
+
+    static func decodeHex(_ bytes: UnsafeRawBufferPointer, _ range: Range<Int>) -> [UInt8]? {
+        func value(_ c: UInt8) -> UInt8 {
+            switch c {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): return c - 48
+            case UInt8(ascii: "a")...UInt8(ascii: "f"): return c - 87
+            default: return c - 55
+            }
+        }
+        var out = [UInt8]()
+        out.reserveCapacity(range.count / 2)
+        var i = range.lowerBound
+        while i + 1 < range.upperBound {
+            let b = value(bytes[i]) << 4 | value(bytes[i + 1])
+            // Give up early on binary: hex digests decode to random bytes.
+            if out.count == 8 && !isPrintable(out) { return nil }
+            out.append(b)
+            i += 2
+        }
+        return isPrintable(out) ? out : nil
+    }
+
+    static func decodeBase64(_ bytes: UnsafeRawBufferPointer, _ range: Range<Int>) -> [UInt8]? {
+        // Printable ASCII (0x20-0x7E) has its top six bits in 8...31, so the first character of
+        // every 4-character group of base64'd text is one of I-Z or a-f: reject anything else
+        // before allocating (most long identifiers and paths fail here).
+        var probe = range.lowerBound
+        while probe < min(range.upperBound, range.lowerBound + 16) {
+            let v = base64Values[Int(bytes[probe])]
+            if v < 8 || v > 31 { return nil }
+            probe += 4
+        }
+        var out = [UInt8]()
+        out.reserveCapacity(range.count * 3 / 4)
+        var acc: UInt32 = 0
+        var bits = 0
+        for i in range {
+            let v = base64Values[Int(bytes[i])]
+            if v < 0 { return nil }
+            acc = acc << 6 | UInt32(v)
+            bits += 6
+            if bits >= 8 {
+                bits -= 8
+                let b = UInt8((acc >> UInt32(bits)) & 0xFF)
+                if b < 0x20 && b != 0x09 && b != 0x0A && b != 0x0D { return nil }
+                if b == 0x7F { return nil }
+                out.append(b)
+            }
+        }
+        return isPrintable(out) ? out : nil
+    }
+
+    /// A run of `%XX` or `\uXXXX` escapes mixed with plain non-space characters, decoded; `decoded`
+    /// is empty (and `range` ends where the run ends) when it holds fewer than two escapes.
+    private static func escapeRun(_ bytes: UnsafeRawBufferPointer, from start: Int) -> EncodedSegment {
+        let n = bytes.count
+        // Extend left to the start of the token, so the whole value is decoded at once.
+        var lo = start
+        while lo > 0, isTokenByte(bytes[lo - 1]) { lo -= 1 }
+        var i = lo
+        var out = [UInt8]()
+        var escapes = 0
+        var encoding: Encoding = .percent
+        while i < n, isTokenByte(bytes[i]) {
+            let c = bytes[i]
+            if c == UInt8(ascii: "%"), i + 2 < n, let h = hexValue(bytes[i + 1]), let l = hexValue(bytes[i + 2]) {
+                out.append(h << 4 | l)
+                escapes += 1
+                i += 3
+            } else if c == UInt8(ascii: "\\"), i + 5 < n, bytes[i + 1] == UInt8(ascii: "u"),
+                      let a = hexValue(bytes[i + 2]), let b = hexValue(bytes[i + 3]),
+                      let c2 = hexValue(bytes[i + 4]), let d = hexValue(bytes[i + 5]) {
+                let scalar = UInt32(a) << 12 | UInt32(b) << 8 | UInt32(c2) << 4 | UInt32(d)
+                if let u = Unicode.Scalar(scalar) { out.append(contentsOf: Array(String(Character(u)).utf8)) }
+                escapes += 1
+                encoding = .unicode
+                i += 6
+            } else {
+                out.append(c)
+                i += 1
+            }
+        }
+        guard escapes >= 2 else { return EncodedSegment(range: start..<i, encoding: encoding, decoded: []) }
+        return EncodedSegment(range: lo..<i, encoding: encoding, decoded: out)
+    }
+
+    private static func isTokenByte(_ c: UInt8) -> Bool {
+        c > 0x20 && c < 0x7F && c != UInt8(ascii: "\"") && c != UInt8(ascii: "'") && c != UInt8(ascii: "`")
+            && c != UInt8(ascii: "<") && c != UInt8(ascii: ">")
+    }
+
+    private static func hexValue(_ c: UInt8) -> UInt8? {
+        switch c {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): return c - 48
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): return c - 87
+        case UInt8(ascii: "A")...UInt8(ascii: "F"): return c - 55
+        default: return nil
+        }
+    }
+}

@@ -1,0 +1,155 @@
+import CVectorscan
+import Rules
+
+/// Settings that change what the detector reports.
+public struct DetectorOptions: Sendable {
+    /// How many layers of base64/hex/percent/unicode encoding to look through (0 = none).
+    public var maxDecodeDepth: Int
+    /// Upper bound on bytes decoded per scanned unit, so hostile input cannot blow up memory.
+    public var maxDecodedBytes: Int
+    /// Ignore `sealant:allow` / `gitleaks:allow` comments.
+    public var ignoreInlineAllow: Bool
+
+    public init(maxDecodeDepth: Int = 5, maxDecodedBytes: Int = 8 << 20, ignoreInlineAllow: Bool = false) {
+        self.maxDecodeDepth = maxDecodeDepth
+        self.maxDecodedBytes = maxDecodedBytes
+        self.ignoreInlineAllow = ignoreInlineAllow
+    }
+}
+
+/// The compiled rule set: one Vectorscan database for all rules (candidates) plus PCRE2 per rule
+/// (confirmation and capture groups). Immutable and shared; each thread scans with its own `Scanner`.
+public final class Detector: Sendable {
+    public let ruleSet: RuleSet
+    public let options: DetectorOptions
+    let rules: [CompiledRule]
+    let keywords: [String]
+    /// For each keyword, the rules it gates.
+    let database: VectorscanDatabase?
+    let globalAllowlists: [CompiledAllowlist]
+    /// Rules Vectorscan could not take, with the reason (they still run, through PCRE2 alone).
+    public let pcre2OnlyRules: [(id: String, reason: String)]
+
+    /// Longest look-behind window for rules of unbounded width.
+    static let unboundedLookBehind = 4096
+    static let maxLookBehind = 64 * 1024
+
+    /// Compiles `ruleSet`. Throws `RuleCompileError` naming the rule when PCRE2 cannot take a regex.
+    public init(ruleSet: RuleSet, options: DetectorOptions = DetectorOptions(), cache: DatabaseCache? = nil) throws {
+        self.ruleSet = ruleSet
+        self.options = options
+
+        var keywordIndex = [String: Int]()
+        var keywords = [String]()
+        var compiled = [CompiledRule]()
+        var patterns = [VectorscanPattern]()
+        var fallbacks = [(id: String, reason: String)]()
+        for rule in ruleSet.rules {
+            let regex = try rule.regex.map { try compile($0, ruleID: rule.id, field: "regex") }
+            let path = try rule.path.map { try compile($0, ruleID: rule.id, field: "path") }
+            var keywordIDs = [Int]()
+            for keyword in rule.keywords where !keyword.isEmpty {
+                if let id = keywordIndex[keyword] {
+                    keywordIDs.append(id)
+                } else {
+                    keywordIndex[keyword] = keywords.count
+                    keywordIDs.append(keywords.count)
+                    keywords.append(keyword)
+                }
+            }
+            let stage: CompiledRule.Stage
+            if let source = rule.regex {
+                switch Detector.vectorscanStage(for: source) {
+                case .success(let (flags, lookBehind)):
+                    stage = .vectorscan(lookBehind: lookBehind)
+                    patterns.append(VectorscanPattern(expression: source, id: UInt32(compiled.count), flags: flags))
+                case .failure(let reason):
+                    stage = .pcre2Only(reason: reason.message)
+                    fallbacks.append((rule.id, reason.message))
+                }
+            } else {
+                stage = .pathOnly
+            }
+            let checksum: Checksum?
+            if let name = rule.checksum {
+                guard let known = Checksum(rawValue: name) else {
+                    throw RuleCompileError(ruleID: rule.id, field: "checksum",
+                                           reason: "unknown checksum '\(name)' (known: \(Checksum.allCases.map(\.rawValue).joined(separator: ", ")))")
+                }
+                checksum = known
+            } else {
+                checksum = nil
+            }
+            compiled.append(CompiledRule(
+                rule: rule, regex: regex, path: path, stage: stage, keywordIDs: keywordIDs,
+                allowlists: try rule.allowlists.map { try CompiledAllowlist($0, ownerID: rule.id) }, checksum: checksum))
+        }
+        // Keywords ride along in the same database as case-insensitive literals, one match each.
+        let keywordBase = UInt32(compiled.count)
+        for (i, keyword) in keywords.enumerated() {
+            patterns.append(VectorscanPattern(
+                expression: Detector.literal(keyword), id: keywordBase + UInt32(i),
+                flags: UInt32(HS_FLAG_CASELESS | HS_FLAG_SINGLEMATCH)))
+        }
+        // Decoding triggers: where an encoded span can start, so the decoder never walks every byte.
+        let triggerBase = keywordBase + UInt32(keywords.count)
+        for (i, trigger) in SegmentDecoder.Trigger.allCases.enumerated() {
+            patterns.append(VectorscanPattern(expression: trigger.expression, id: triggerBase + UInt32(i), flags: 0))
+        }
+        self.rules = compiled
+        self.keywords = keywords
+        self.pcre2OnlyRules = fallbacks
+        self.globalAllowlists = try ruleSet.allowlists.map { try CompiledAllowlist($0, ownerID: "global allowlist") }
+        if patterns.isEmpty {
+            database = nil
+        } else if let cached = cache?.load(patterns: patterns) {
+            database = cached
+        } else {
+            do {
+                database = try VectorscanDatabase.compile(patterns)
+            } catch let error as VectorscanCompileError {
+                let id = error.expression >= 0 && error.expression < patterns.count ? Int(patterns[error.expression].id) : -1
+                throw RuleCompileError(ruleID: id >= 0 && id < compiled.count ? compiled[id].rule.id : "keyword",
+                                       field: "regex", reason: error.message)
+            }
+            if let database { cache?.store(database, patterns: patterns) }
+        }
+    }
+
+    /// A scanner for one thread.
+    public func makeScanner() -> Scanner { Scanner(detector: self) }
+
+    /// The Vectorscan library version, part of the cache key.
+    public static var engineVersion: String { Vectorscan.version }
+
+    /// Flags and look-behind for a rule regex, or why Vectorscan cannot take it.
+    static func vectorscanStage(for source: String) -> Result<(UInt32, Int), RuleStageError> {
+        for flags in [UInt32(0), UInt32(HS_FLAG_PREFILTER)] {
+            if case .success(let info) = Vectorscan.info(source, flags: flags) {
+                let lookBehind = info.maxWidth.map { min($0, maxLookBehind) } ?? unboundedLookBehind
+                return .success((flags, lookBehind))
+            }
+        }
+        if case .failure(let error) = Vectorscan.info(source, flags: 0) {
+            return .failure(RuleStageError(message: error.message))
+        }
+        return .failure(RuleStageError(message: "rejected by Vectorscan"))
+    }
+
+    /// A Vectorscan expression matching `text` literally.
+    static func literal(_ text: String) -> String {
+        var out = ""
+        for b in text.utf8 {
+            let c = Character(Unicode.Scalar(b))
+            if c.isASCII && (c.isLetter || c.isNumber) { out.append(c) } else { out += String(format: "\\x%02x", b) }
+        }
+        return out
+    }
+}
+
+/// Why Vectorscan cannot take a rule's regex.
+public struct RuleStageError: Error, Sendable {
+    public var message: String
+}
+
+import Foundation

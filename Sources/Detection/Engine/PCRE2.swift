@@ -1,0 +1,121 @@
+import CPCRE2
+
+// Thin wrapper over PCRE2 (8-bit, no UTF: patterns and subjects are bytes). All unsafe pointer code
+// for the library lives here.
+
+/// Why PCRE2 rejected a pattern.
+struct PCRE2CompileError: Error {
+    var offset: Int
+    var message: String
+}
+
+/// A compiled, JIT-compiled pattern; immutable and shareable across threads.
+final class PCRE2Regex: @unchecked Sendable {
+    let code: OpaquePointer
+    let captureCount: Int
+    let pattern: String
+
+    init(_ pattern: String, caseless: Bool = false) throws {
+        var errorCode: Int32 = 0
+        var errorOffset = 0
+        var options: UInt32 = 0
+        if caseless { options |= UInt32(PCRE2_CASELESS) }
+        let compiled = pattern.withCString { ptr in
+            ptr.withMemoryRebound(to: UInt8.self, capacity: pattern.utf8.count) {
+                pcre2_compile_8($0, pattern.utf8.count, options, &errorCode, &errorOffset, nil)
+            }
+        }
+        guard let compiled else {
+            throw PCRE2CompileError(offset: errorOffset, message: PCRE2Regex.message(for: errorCode))
+        }
+        code = compiled
+        self.pattern = pattern
+        _ = pcre2_jit_compile_8(compiled, UInt32(PCRE2_JIT_COMPLETE))  // falls back to the interpreter on failure
+        var count: UInt32 = 0
+        pcre2_pattern_info_8(compiled, UInt32(PCRE2_INFO_CAPTURECOUNT), &count)
+        captureCount = Int(count)
+    }
+
+    deinit { pcre2_code_free_8(code) }
+
+    static func message(for code: Int32) -> String {
+        var buffer = [UInt8](repeating: 0, count: 256)
+        let n = pcre2_get_error_message_8(code, &buffer, buffer.count)
+        return n > 0 ? String(decoding: buffer[0..<Int(n)], as: UTF8.self) : "PCRE2 error \(code)"
+    }
+}
+
+/// One match: the overall range and each capture group's range (`nil` when unset).
+struct PCRE2Match {
+    var range: Range<Int>
+    var groups: [Range<Int>?]
+}
+
+/// Per-thread match state (match data, JIT stack, limits); never share between threads.
+final class PCRE2Matcher {
+    private let matchData: OpaquePointer
+    private let context: OpaquePointer
+    private let jitStack: OpaquePointer?
+
+    /// `matchLimit` and `depthLimit` bound backtracking on hostile input.
+    init(maxCaptures: Int = 32, matchLimit: UInt32 = 2_000_000, depthLimit: UInt32 = 10_000) {
+        matchData = pcre2_match_data_create_8(UInt32(maxCaptures + 1), nil)
+        context = pcre2_match_context_create_8(nil)
+        jitStack = pcre2_jit_stack_create_8(32 * 1024, 1024 * 1024, nil)
+        pcre2_set_match_limit_8(context, matchLimit)
+        pcre2_set_depth_limit_8(context, depthLimit)
+        if let jitStack { pcre2_jit_stack_assign_8(context, nil, UnsafeMutableRawPointer(jitStack)) }
+    }
+
+    deinit {
+        pcre2_match_data_free_8(matchData)
+        pcre2_match_context_free_8(context)
+        if let jitStack { pcre2_jit_stack_free_8(jitStack) }
+    }
+
+    /// All non-overlapping matches of `regex` that start in `searchRange`, treating
+    /// `subject[0..<searchRange.upperBound]` as the subject (so `^` and look-behind see real context)
+    /// and, when the window ends before the buffer does, `$` as not at the end.
+    func matches(_ regex: PCRE2Regex, in subject: UnsafeRawBufferPointer, searchRange: Range<Int>,
+                 limit: Int = 10_000) -> [PCRE2Match] {
+        guard let base = subject.baseAddress?.assumingMemoryBound(to: UInt8.self) else { return [] }
+        var results = [PCRE2Match]()
+        let end = searchRange.upperBound
+        let options: UInt32 = end < subject.count ? UInt32(PCRE2_NOTEOL) : 0
+        var start = searchRange.lowerBound
+        while start <= end && results.count < limit {
+            let rc = pcre2_match_8(regex.code, base, end, start, options, matchData, context)
+            if rc < 0 { break }  // no match, or a limit hit: stop this window
+            let ovector = pcre2_get_ovector_pointer_8(matchData)!
+            let lo = Int(ovector[0]), hi = Int(ovector[1])
+            var groups = [Range<Int>?]()
+            let pairs = min(Int(rc), regex.captureCount + 1)
+            if regex.captureCount > 0 {
+                for g in 1...regex.captureCount {
+                    if g < pairs, ovector[2 * g] != UInt.max {
+                        groups.append(Int(ovector[2 * g])..<Int(ovector[2 * g + 1]))
+                    } else {
+                        groups.append(nil)
+                    }
+                }
+            }
+            results.append(PCRE2Match(range: lo..<hi, groups: groups))
+            start = hi > lo ? hi : hi + 1
+        }
+        return results
+    }
+
+    /// Whether `regex` matches anywhere in `text` (allowlists, path filters).
+    func isMatch(_ regex: PCRE2Regex, _ text: String) -> Bool {
+        var text = text
+        return text.withUTF8 { buf in
+            let raw = UnsafeRawBufferPointer(buf)
+            guard let base = raw.baseAddress?.assumingMemoryBound(to: UInt8.self) else {
+                // Empty subject: PCRE2 still needs a valid pointer.
+                var empty: UInt8 = 0
+                return pcre2_match_8(regex.code, &empty, 0, 0, 0, matchData, context) >= 0
+            }
+            return pcre2_match_8(regex.code, base, raw.count, 0, 0, matchData, context) >= 0
+        }
+    }
+}

@@ -1,0 +1,27 @@
+import COpenSSL
+
+/// Content-based finding ids. `path:rule:hash`, where hash is the first 16 hex digits of SHA-256 of
+/// the secret: moving a line, reformatting or squash-merging keeps the id; a different secret on the
+/// same line gets a new one; the secret itself cannot be read back from it.
+public enum Fingerprint {
+    public static func content(file: String, ruleID: String, secret: String) -> String {
+        "\(file):\(ruleID):\(secretHash(secret))"
+    }
+
+    /// First 16 hex digits of SHA-256(secret).
+    public static func secretHash(_ secret: String) -> String {
+        var digest = [UInt8](repeating: 0, count: 32)
+        var size: UInt32 = 0
+        let bytes = Array(secret.utf8)
+        _ = bytes.withUnsafeBytes { buf in
+            EVP_Digest(buf.baseAddress, buf.count, &digest, &size, EVP_sha256(), nil)
+        }
+        let hex = Array("0123456789abcdef".utf8)
+        var out = [UInt8]()
+        for b in digest.prefix(8) {
+            out.append(hex[Int(b >> 4)])
+            out.append(hex[Int(b & 0xF)])
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+}

@@ -1,0 +1,236 @@
+import Foundation
+import Rules
+
+/// Scans byte buffers with a `Detector`. One per thread: it owns the Vectorscan scratch space,
+/// the PCRE2 match state and the candidate buffers.
+public final class Scanner {
+    public let detector: Detector
+    private let scratch: VectorscanScratch?
+    private let collector: CandidateCollector
+    private let matcher = PCRE2Matcher()
+
+    init(detector: Detector) {
+        self.detector = detector
+        scratch = detector.database.flatMap { try? VectorscanScratch(for: $0) }
+        collector = CandidateCollector(ruleCount: detector.rules.count, keywordCount: detector.keywords.count,
+                                       triggerCount: SegmentDecoder.Trigger.allCases.count)
+    }
+
+    /// Whether a global path-only allowlist excludes `path` entirely (checked before reading a file).
+    public func isPathAllowlisted(_ path: String) -> Bool {
+        detector.globalAllowlists.contains { $0.targetRules.isEmpty && $0.allowsPath(path, matcher: matcher) }
+    }
+
+    /// Finds the credentials in `bytes`.
+    /// - Parameters:
+    ///   - firstLine: line number of the first byte (for chunks of a large file).
+    ///   - owned: only findings starting in this byte range are reported (chunk overlap handling).
+    public func scan(_ bytes: UnsafeRawBufferPointer, provenance: Provenance, firstLine: Int = 1,
+                     owned: Range<Int>? = nil) -> [Finding] {
+        if isPathAllowlisted(provenance.file) { return [] }
+        var context = UnitContext(top: bytes, provenance: provenance, firstLine: firstLine, owned: owned,
+                                  budget: detector.options.maxDecodedBytes)
+        scanLayer(bytes, depth: 0, outer: nil, encodings: [], context: &context)
+        reportPathRules(&context)
+        return context.findings
+    }
+
+    /// Convenience for tests and small inputs.
+    public func scan(_ text: String, path: String = "") -> [Finding] {
+        var bytes = Array(text.utf8)
+        return bytes.withUnsafeMutableBytes { scan(UnsafeRawBufferPointer($0), provenance: Provenance(file: path)) }
+    }
+
+    // MARK: - Implementation
+
+    /// State for one scanned unit across decode layers.
+    private struct UnitContext {
+        let top: UnsafeRawBufferPointer
+        let provenance: Provenance
+        let firstLine: Int
+        let owned: Range<Int>?
+        var budget: Int
+        var lineIndex: LineIndex?
+        var findings: [Finding] = []
+        var seen = Set<SeenKey>()
+        var pathMatches: [Int: Bool] = [:]
+
+        init(top: UnsafeRawBufferPointer, provenance: Provenance, firstLine: Int, owned: Range<Int>?, budget: Int) {
+            self.top = top
+            self.provenance = provenance
+            self.firstLine = firstLine
+            self.owned = owned
+            self.budget = budget
+        }
+
+        mutating func lines() -> LineIndex {
+            if let lineIndex { return lineIndex }
+            let index = LineIndex(top, firstLine: firstLine)
+            lineIndex = index
+            return index
+        }
+    }
+
+    private struct SeenKey: Hashable {
+        var rule: Int
+        var location: Range<Int>
+        var secret: String
+    }
+
+    private func pathMatches(_ rule: CompiledRule, index: Int, context: inout UnitContext) -> Bool {
+        guard let path = rule.path else { return true }
+        if let known = context.pathMatches[index] { return known }
+        let result = matcher.isMatch(path, context.provenance.file)
+        context.pathMatches[index] = result
+        return result
+    }
+
+    private func scanLayer(_ bytes: UnsafeRawBufferPointer, depth: Int, outer: Range<Int>?, encodings: [Encoding],
+                           context: inout UnitContext) {
+        guard bytes.count > 0 else { return }
+        collector.resetKeywords()
+        if let database = detector.database, let scratch {
+            database.scan(bytes, scratch: scratch, collector: collector)
+        }
+        let candidates = collector.drain()
+        let keywordHits = collector.keywordHits
+        let triggers = collector.triggerEnds
+
+        // Vectorscan-confirmed rules: windows around candidate ends, merged per rule.
+        var i = 0
+        while i < candidates.count {
+            let ruleIndex = candidates[i].rule
+            var j = i
+            while j < candidates.count && candidates[j].rule == ruleIndex { j += 1 }
+            let rule = detector.rules[ruleIndex]
+            if passesGates(rule, index: ruleIndex, keywordHits: keywordHits, context: &context),
+               case .vectorscan(let lookBehind) = rule.stage, let regex = rule.regex {
+                var windows = [Range<Int>]()
+                for c in candidates[i..<j] {
+                    let lo = lineStart(bytes, before: max(0, c.firstEnd - lookBehind))
+                    let hi = lineEnd(bytes, after: c.lastEnd)
+                    if let last = windows.last, lo <= last.upperBound {
+                        windows[windows.count - 1] = last.lowerBound..<max(last.upperBound, hi)
+                    } else {
+                        windows.append(lo..<hi)
+                    }
+                }
+                for window in windows {
+                    for m in matcher.matches(regex, in: bytes, searchRange: window) {
+                        record(m, rule: rule, ruleIndex: ruleIndex, bytes: bytes, outer: outer, encodings: encodings,
+                               depth: depth, context: &context)
+                    }
+                }
+            }
+            i = j
+        }
+        // Rules Vectorscan could not take: PCRE2 over the whole layer, behind the same gates.
+        for (ruleIndex, rule) in detector.rules.enumerated() {
+            guard case .pcre2Only = rule.stage, let regex = rule.regex,
+                  passesGates(rule, index: ruleIndex, keywordHits: keywordHits, context: &context) else { continue }
+            for m in matcher.matches(regex, in: bytes, searchRange: 0..<bytes.count) {
+                record(m, rule: rule, ruleIndex: ruleIndex, bytes: bytes, outer: outer, encodings: encodings,
+                       depth: depth, context: &context)
+            }
+        }
+        // Look through encodings.
+        guard depth < detector.options.maxDecodeDepth, context.budget > 0 else { return }
+        for segment in SegmentDecoder.segments(in: bytes, triggers: triggers, budget: &context.budget) {
+            let location = outer ?? segment.range
+            segment.decoded.withUnsafeBytes { decoded in
+                scanLayer(decoded, depth: depth + 1, outer: location, encodings: encodings + [segment.encoding],
+                          context: &context)
+            }
+        }
+    }
+
+    private func passesGates(_ rule: CompiledRule, index: Int, keywordHits: [Bool], context: inout UnitContext) -> Bool {
+        if !rule.keywordIDs.isEmpty && !rule.keywordIDs.contains(where: { keywordHits[$0] }) { return false }
+        return pathMatches(rule, index: index, context: &context)
+    }
+
+    /// Turns a confirmed regex match into a finding, applying every filter.
+    private func record(_ m: PCRE2Match, rule: CompiledRule, ruleIndex: Int, bytes: UnsafeRawBufferPointer,
+                        outer: Range<Int>?, encodings: [Encoding], depth: Int, context: inout UnitContext) {
+        guard !rule.rule.skipReport else { return }
+        let secretRange: Range<Int>
+        if let group = rule.rule.secretGroup, group > 0 {
+            guard group <= m.groups.count, let range = m.groups[group - 1] else { return }
+            secretRange = range
+        } else if let firstNonEmpty = m.groups.first(where: { ($0?.count ?? 0) > 0 }), let range = firstNonEmpty {
+            secretRange = range
+        } else {
+            secretRange = m.range
+        }
+        guard !secretRange.isEmpty else { return }
+        let location = outer ?? m.range
+        if let owned = context.owned, !owned.contains(location.lowerBound) { return }
+
+        let secretBytes = UnsafeRawBufferPointer(rebasing: bytes[secretRange])
+        let secret = String(decoding: secretBytes, as: UTF8.self)
+        let entropy = Entropy.shannon(secretBytes)
+        if let threshold = rule.rule.entropy, entropy <= threshold { return }
+        if let checksum = rule.checksum, !checksum.isValid(secret) { return }
+
+        let key = SeenKey(rule: ruleIndex, location: location, secret: secret)
+        guard !context.seen.contains(key) else { return }
+
+        let lines = context.lines()
+        let lineRange = lines.lines(spanning: location, count: context.top.count)
+        let line = String(decoding: UnsafeRawBufferPointer(rebasing: context.top[lineRange]), as: UTF8.self)
+        if !detector.options.ignoreInlineAllow && (line.contains("sealant:allow") || line.contains("gitleaks:allow")) {
+            return
+        }
+        let match = String(decoding: UnsafeRawBufferPointer(rebasing: bytes[m.range]), as: UTF8.self)
+        let path = context.provenance.file
+        let commit = context.provenance.commit
+        for list in detector.globalAllowlists where list.targetRules.isEmpty || list.targetRules.contains(rule.rule.id) {
+            if list.allows(secret: secret, match: match, line: line, path: path, commit: commit, matcher: matcher) { return }
+        }
+        for list in rule.allowlists {
+            if list.allows(secret: secret, match: match, line: line, path: path, commit: commit, matcher: matcher) { return }
+        }
+        context.seen.insert(key)
+
+        let start = lines.position(of: location.lowerBound)
+        let end = lines.position(of: max(location.lowerBound, location.upperBound - 1))
+        var tags = rule.rule.tags
+        if !encodings.isEmpty {
+            tags += encodings.map { "decoded:\($0.rawValue)" } + ["decode-depth:\(depth)"]
+        }
+        context.findings.append(Finding(
+            ruleID: rule.rule.id, description: rule.rule.description,
+            startLine: start.line, endLine: end.line, startColumn: start.column, endColumn: end.column,
+            match: match, secret: secret, line: line, provenance: context.provenance, entropy: entropy, tags: tags,
+            fingerprint: Fingerprint.content(file: path, ruleID: rule.rule.id, secret: secret)))
+    }
+
+    /// Path-only rules report the file itself.
+    private func reportPathRules(_ context: inout UnitContext) {
+        for (index, rule) in detector.rules.enumerated() {
+            guard case .pathOnly = rule.stage, !rule.rule.skipReport, pathMatches(rule, index: index, context: &context) else { continue }
+            let path = context.provenance.file
+            let match = "file detected: \(path)"
+            context.findings.append(Finding(
+                ruleID: rule.rule.id, description: rule.rule.description, startLine: 0, endLine: 0,
+                startColumn: 0, endColumn: 0, match: match, secret: "", provenance: context.provenance,
+                entropy: 0, tags: rule.rule.tags, fingerprint: Fingerprint.content(file: path, ruleID: rule.rule.id, secret: path)))
+        }
+    }
+
+    /// Start of the line holding `offset`, looking back at most 4 KiB.
+    private func lineStart(_ bytes: UnsafeRawBufferPointer, before offset: Int) -> Int {
+        var i = offset
+        let limit = max(0, offset - 4096)
+        while i > limit && bytes[i - 1] != 0x0A { i -= 1 }
+        return i
+    }
+
+    /// Just past the newline ending the line at `offset` (or the end), looking ahead at most 4 KiB.
+    private func lineEnd(_ bytes: UnsafeRawBufferPointer, after offset: Int) -> Int {
+        var i = min(offset, bytes.count)
+        let limit = min(bytes.count, offset + 4096)
+        while i < limit && bytes[i] != 0x0A { i += 1 }
+        return min(bytes.count, i < limit ? i + 1 : i)
+    }
+}

@@ -1,0 +1,328 @@
+import Foundation
+
+/// One thing to scan from history: a blob's bytes or a commit message, with first-seen provenance.
+public struct HistoryUnit: Sendable {
+    /// What the bytes are.
+    public enum Source: Sendable, Hashable {
+        /// A file's content, read once however many commits and paths hold it.
+        case blob(ObjectID)
+        /// The message of `commit` (tokens pasted in messages are leaks too).
+        case commitMessage
+    }
+
+    public let source: Source
+    public let bytes: [UInt8]
+    /// The earliest selected commit holding the blob (for a message: its own commit).
+    public let commit: CommitMetadata
+    /// The blob's path in that commit; `HistoryUnit.commitMessagePath` for messages.
+    public let path: GitPath
+    /// NUL in the first 8000 bytes, as git decides.
+    public let isBinary: Bool
+    /// The content is a Git LFS pointer; the real file lives on the LFS server.
+    public let isLFSPointer: Bool
+
+    /// The path given to commit-message units.
+    public static let commitMessagePath: GitPath = "<commit message>"
+}
+
+/// Where else a blob appeared, recorded when `BlobScanOptions.recordAllOccurrences` is on.
+public struct BlobOccurrence: Sendable, Hashable {
+    public let commit: CommitMetadata
+    public let path: GitPath
+}
+
+/// A blob that was not read: larger than `BlobScanOptions.maxBlobSize`, or absent from the object
+/// database (partial clones, damaged mirrors), with where it first appeared.
+public struct SkippedBlob: Sendable, Hashable {
+    public let id: ObjectID
+    /// The size from the object header; nil for a missing blob.
+    public let size: Int?
+    public let commit: CommitMetadata
+    public let path: GitPath
+}
+
+/// Tuning and policy for a blob scan.
+public struct BlobScanOptions: Sendable, Hashable {
+    /// Threads reading blobs and calling the consumer; 0 means one per core.
+    public var workers: Int
+    /// Blobs larger than this many bytes are skipped and listed in the summary; nil reads everything.
+    public var maxBlobSize: Int?
+    /// Deliver each selected commit's message as a unit of its own.
+    public var includeCommitMessages: Bool
+    /// Record every commit and path that introduces each blob (differs from all of its parents there),
+    /// not only the first; costs memory proportional to history.
+    public var recordAllOccurrences: Bool
+    /// Scan the history of submodules whose repositories are present (`git submodule update --init`).
+    public var recurseSubmodules: Bool
+
+    public init(workers: Int = 0, maxBlobSize: Int? = nil, includeCommitMessages: Bool = true,
+                recordAllOccurrences: Bool = false, recurseSubmodules: Bool = false) {
+        self.workers = workers
+        self.maxBlobSize = maxBlobSize
+        self.includeCommitMessages = includeCommitMessages
+        self.recordAllOccurrences = recordAllOccurrences
+        self.recurseSubmodules = recurseSubmodules
+    }
+}
+
+/// What a blob scan walked, read and skipped.
+public struct BlobScanSummary: Sendable {
+    public var commits = 0
+    public var commitMessages = 0
+    /// Unique blobs delivered to the consumer.
+    public var blobs = 0
+    public var bytes = 0
+    public var binaryBlobs = 0
+    public var lfsPointers = 0
+    public var oversizedBlobs: [SkippedBlob] = []
+    /// Blobs trees refer to but the object database lacks (a `--filter=blob:none` clone, a damaged
+    /// mirror): skipped rather than failing the whole audit.
+    public var missingBlobs: [SkippedBlob] = []
+    /// Commits at a shallow clone's boundary.
+    public var shallowBoundaryCommits: [ObjectID] = []
+    /// Gitlink paths (submodules) met in trees.
+    public var submodulePaths: [GitPath] = []
+    /// Submodules whose own history was scanned (`recurseSubmodules`).
+    public var scannedSubmodules: [GitPath] = []
+    /// Every introducing (commit, path) per blob, oldest first, when `recordAllOccurrences` is on.
+    public var occurrences: [ObjectID: [BlobOccurrence]] = [:]
+
+    public init() {}
+
+    mutating func absorb(_ other: BlobScanSummary) {
+        commits += other.commits
+        commitMessages += other.commitMessages
+        blobs += other.blobs
+        bytes += other.bytes
+        binaryBlobs += other.binaryBlobs
+        lfsPointers += other.lfsPointers
+        oversizedBlobs += other.oversizedBlobs
+        missingBlobs += other.missingBlobs
+        shallowBoundaryCommits += other.shallowBoundaryCommits
+        submodulePaths += other.submodulePaths
+        scannedSubmodules += other.scannedSubmodules
+        occurrences.merge(other.occurrences) { $0 + $1 }
+    }
+}
+
+/// Full-history audit: every unique blob reachable from the selected commits, read once, with the
+/// commit and path where it first appeared. The walk runs on the calling thread and keeps only sets
+/// of object ids; `options.workers` threads read blob contents and call the consumer concurrently.
+public struct BlobScanner: Sendable {
+    public let repository: GitRepository
+    public let selection: CommitSelection
+    public let options: BlobScanOptions
+
+    public init(repository: GitRepository, selection: CommitSelection = .allRefs, options: BlobScanOptions = .init()) {
+        self.repository = repository
+        self.selection = selection
+        self.options = options
+    }
+
+    /// Walks and reads everything, calling `consumer` from worker threads. A throwing consumer stops
+    /// the scan and its error is rethrown. Returns once every unit was consumed.
+    public func run(_ consumer: @escaping @Sendable (HistoryUnit) throws -> Void) throws -> BlobScanSummary {
+        try run(pathPrefix: nil) { consumer }
+    }
+
+    /// Like `run(_:)`, but each worker thread first calls `makeConsumer` and then feeds every unit it
+    /// reads to the closure it got: the place for per-thread state such as a regex scratch space.
+    public func run(consumerPerWorker makeConsumer: @escaping @Sendable () throws -> (HistoryUnit) throws -> Void) throws -> BlobScanSummary {
+        try run(pathPrefix: nil, makeConsumer)
+    }
+
+    private func run(pathPrefix: GitPath?,
+                     _ makeConsumer: @escaping @Sendable () throws -> (HistoryUnit) throws -> Void) throws -> BlobScanSummary {
+        let handle = try repository.openHandle()
+        let plan = try CommitPlanner(repository: repository, handle: handle).plan(selection)
+        let workerCount = WorkerThreads.resolve(options.workers)
+        let queue = BoundedQueue<[BlobJob]>(capacity: workerCount * 4)
+        let failure = Locked<(any Error)?>(nil)
+        let totals = Locked(BlobScanSummary())
+        let repository = self.repository
+        let maxBlobSize = options.maxBlobSize
+
+        let workers = WorkerThreads(count: workerCount) { _ in
+            var local = BlobScanSummary()
+            do {
+                let reader = try repository.openHandle()
+                let consumer = try makeConsumer()
+                while let batch = queue.pop() {
+                    for job in batch { try Self.perform(job, reader: reader, maxBlobSize: maxBlobSize, pathPrefix: pathPrefix,
+                                                        summary: &local, consumer: consumer) }
+                }
+            } catch {
+                failure.withValue { if $0 == nil { $0 = error } }
+                queue.abort()
+            }
+            totals.withValue { $0.absorb(local) }
+        }
+
+        var walker = TreeWalker(handle: handle, recordOccurrences: options.recordAllOccurrences)
+        var walkError: (any Error)?
+        do {
+            try walker.seed(withCommits: plan.excludedParents)
+            var batch: [BlobJob] = []
+            walk: for id in plan.commits {
+                let commit = try handle.lookupCommit(id)
+                let metadata = commit.metadata(isShallowBoundary: plan.shallowBoundary.contains(id))
+                if options.includeCommitMessages { batch.append(.message(metadata)) }
+                try walker.walk(commit: commit, metadata: metadata,
+                                parents: metadata.isShallowBoundary ? [] : commit.parentIDs) { job in batch.append(job) }
+                if batch.count >= 256 {
+                    guard queue.push(batch) else { break walk }
+                    batch.removeAll(keepingCapacity: true)
+                }
+            }
+            if !batch.isEmpty { _ = queue.push(batch) }
+            queue.finish()
+        } catch {
+            walkError = error
+            queue.abort()
+        }
+        workers.join()
+        if let walkError { throw walkError }
+        if let error = failure.withValue({ $0 }) { throw error }
+
+        var summary = totals.withValue { $0 }
+        summary.commits = plan.commits.count
+        summary.shallowBoundaryCommits = plan.commits.filter { plan.shallowBoundary.contains($0) }
+        summary.submodulePaths = walker.gitlinkPaths.map { pathPrefix.map($0.prefixed) ?? $0 }
+        summary.occurrences = walker.occurrences
+        if options.recurseSubmodules {
+            for path in walker.gitlinkPaths {
+                guard let submoduleHandle = handle.openSubmodule(at: path) else { continue }
+                let nested = BlobScanner(repository: GitRepository(submoduleHandle), selection: .allRefs, options: options)
+                let prefix = pathPrefix.map(path.prefixed) ?? path
+                var nestedSummary = try nested.run(pathPrefix: prefix, makeConsumer)
+                nestedSummary.scannedSubmodules.append(prefix)
+                summary.absorb(nestedSummary)
+            }
+        }
+        return summary
+    }
+
+    private static func perform(_ job: BlobJob, reader: RepositoryHandle, maxBlobSize: Int?, pathPrefix: GitPath?,
+                                summary: inout BlobScanSummary,
+                                consumer: (HistoryUnit) throws -> Void) throws {
+        switch job {
+        case .message(let commit):
+            summary.commitMessages += 1
+            try consumer(HistoryUnit(source: .commitMessage, bytes: Array(commit.message.utf8), commit: commit,
+                                     path: HistoryUnit.commitMessagePath, isBinary: false, isLFSPointer: false))
+        case .blob(let id, let rawPath, let commit):
+            let path = pathPrefix.map(rawPath.prefixed) ?? rawPath
+            switch try reader.readBlob(id, maxSize: maxBlobSize) {
+            case .notABlob:
+                return
+            case .oversized(let size):
+                summary.oversizedBlobs.append(SkippedBlob(id: id, size: size, commit: commit, path: path))
+            case .missing:
+                summary.missingBlobs.append(SkippedBlob(id: id, size: nil, commit: commit, path: path))
+            case .content(let bytes):
+                let isBinary = ContentKind.isBinary(bytes)
+                let isPointer = ContentKind.isLFSPointer(bytes)
+                summary.blobs += 1
+                summary.bytes += bytes.count
+                if isBinary { summary.binaryBlobs += 1 }
+                if isPointer { summary.lfsPointers += 1 }
+                try consumer(HistoryUnit(source: .blob(id), bytes: bytes, commit: commit, path: path,
+                                         isBinary: isBinary, isLFSPointer: isPointer))
+            }
+        }
+    }
+}
+
+/// Work handed from the walk to the readers.
+enum BlobJob: Sendable {
+    case blob(ObjectID, GitPath, CommitMetadata)
+    case message(CommitMetadata)
+}
+
+/// Walks commit trees, descending only into trees it has not seen, so each unique blob is reported
+/// once, at the first commit (in walk order) and path holding it. Unchanged subtrees have the same id
+/// as in an earlier commit and are skipped without being read: that is what makes the walk cheap.
+struct TreeWalker {
+    let handle: RepositoryHandle
+    let recordOccurrences: Bool
+    private var seenTrees = Set<ObjectID>()
+    private var seenBlobs = Set<ObjectID>()
+    private var seenGitlinks = Set<GitPath>()
+    private(set) var gitlinkPaths: [GitPath] = []
+    private(set) var occurrences: [ObjectID: [BlobOccurrence]] = [:]
+
+    init(handle: RepositoryHandle, recordOccurrences: Bool) {
+        self.handle = handle
+        self.recordOccurrences = recordOccurrences
+    }
+
+    /// Marks everything in these commits' trees as already seen (content that predates the selection).
+    mutating func seed(withCommits commits: [ObjectID]) throws(GitHistoryError) {
+        for id in commits {
+            let tree = try handle.lookupCommit(id).treeID
+            try walkUnseen(tree: tree, prefix: []) { _, _ in }
+        }
+    }
+
+    mutating func walk(commit: CommitHandle, metadata: CommitMetadata, parents: [ObjectID],
+                       emit: (BlobJob) -> Void) throws(GitHistoryError) {
+        let tree = commit.treeID
+        if recordOccurrences {
+            let parentTrees = try parents.map { (id) throws(GitHistoryError) in try handle.lookupCommit(id).treeID }
+            try walkChanges(tree: tree, parentTrees: parentTrees, prefix: [], metadata: metadata, emit: emit)
+        } else {
+            try walkUnseen(tree: tree, prefix: []) { (id, path) in emit(.blob(id, path, metadata)) }
+        }
+    }
+
+    private mutating func walkUnseen(tree id: ObjectID, prefix: [UInt8],
+                                     emit: (ObjectID, GitPath) -> Void) throws(GitHistoryError) {
+        guard seenTrees.insert(id).inserted else { return }
+        let tree = try handle.readTree(id)
+        for entry in tree.entries {
+            switch entry.mode & FileMode.typeMask {
+            case FileMode.tree:
+                if !seenTrees.contains(entry.id) {
+                    try walkUnseen(tree: entry.id, prefix: prefix + tree.name(of: entry) + [UInt8(ascii: "/")], emit: emit)
+                }
+            case FileMode.gitlink:
+                noteGitlink(GitPath(bytes: prefix + tree.name(of: entry)))
+            default:
+                if seenBlobs.insert(entry.id).inserted { emit(entry.id, GitPath(bytes: prefix + tree.name(of: entry))) }
+            }
+        }
+    }
+
+    /// Occurrence mode: compares against every parent's tree at the same path; an entry counts as
+    /// introduced here when it differs from all parents (a merge only introduces its own resolutions).
+    private mutating func walkChanges(tree id: ObjectID, parentTrees: [ObjectID?], prefix: [UInt8],
+                                      metadata: CommitMetadata, emit: (BlobJob) -> Void) throws(GitHistoryError) {
+        if parentTrees.contains(where: { $0 == id }) { return }
+        let tree = try handle.readTree(id)
+        let parents = try parentTrees.map { (parent) throws(GitHistoryError) -> RawTree? in
+            guard let parent else { return nil }
+            return try handle.readTree(parent)
+        }
+        for entry in tree.entries {
+            let name = tree.name(of: entry)
+            let parentEntries = parents.map { $0?.entry(named: name) }
+            if parentEntries.contains(where: { $0?.id == entry.id }) { continue }
+            switch entry.mode & FileMode.typeMask {
+            case FileMode.tree:
+                let parentSubtrees = parentEntries.map { $0.flatMap { $0.mode & FileMode.typeMask == FileMode.tree ? $0.id : nil } }
+                try walkChanges(tree: entry.id, parentTrees: parentSubtrees, prefix: prefix + name + [UInt8(ascii: "/")],
+                                metadata: metadata, emit: emit)
+            case FileMode.gitlink:
+                noteGitlink(GitPath(bytes: prefix + name))
+            default:
+                let path = GitPath(bytes: prefix + name)
+                occurrences[entry.id, default: []].append(BlobOccurrence(commit: metadata, path: path))
+                if seenBlobs.insert(entry.id).inserted { emit(.blob(entry.id, path, metadata)) }
+            }
+        }
+    }
+
+    private mutating func noteGitlink(_ path: GitPath) {
+        if seenGitlinks.insert(path).inserted { gitlinkPaths.append(path) }
+    }
+}

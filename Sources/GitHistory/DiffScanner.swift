@@ -1,0 +1,277 @@
+import Foundation
+
+/// A line a change adds, numbered as in the new version of the file (1-based).
+public struct AddedLine: Sendable, Hashable {
+    public let number: Int
+    /// The line without its `\n` or `\r\n`.
+    public let bytes: [UInt8]
+
+    public init(number: Int, bytes: [UInt8]) {
+        self.number = number
+        self.bytes = bytes
+    }
+
+    /// The line for display; invalid UTF-8 becomes U+FFFD.
+    public var text: String { String(decoding: bytes, as: UTF8.self) }
+}
+
+/// How a file changed.
+public enum FileChange: Sendable, Hashable {
+    case added
+    case modified
+    /// Renamed (possibly with edits): only the edited lines count as added.
+    case renamed(from: GitPath)
+    case copied(from: GitPath)
+    /// File became a symlink or the reverse.
+    case typeChanged
+    /// A submodule's recorded commit changed (or the submodule was added); no lines to scan.
+    case submoduleUpdated(to: ObjectID)
+    /// An unmerged path in the index: the lines one side of the conflict adds relative to the merge base.
+    case conflicted(side: ConflictSide)
+}
+
+/// Which side of an unmerged path a conflicted unit comes from.
+public enum ConflictSide: String, Sendable, Hashable {
+    case ours
+    case theirs
+}
+
+/// One file's added lines in one change: a commit, the staged changes or the unstaged changes.
+public struct DiffUnit: Sendable {
+    /// The commit that made the change; nil for staged and unstaged changes.
+    public let commit: CommitMetadata?
+    public let path: GitPath
+    public let change: FileChange
+    public let addedLines: [AddedLine]
+    /// The new content is binary: no lines are given, the caller may read `blob` whole.
+    public let isBinary: Bool
+    /// The new content is a Git LFS pointer.
+    public let isLFSPointer: Bool
+    /// The new version's blob id, when it is in the object database (not for unstaged files).
+    public let blob: ObjectID?
+
+    /// The added lines joined by `\n`: the bytes to hand the detector.
+    public var bytes: [UInt8] {
+        var joined: [UInt8] = []
+        joined.reserveCapacity(addedLines.reduce(0) { $0 + $1.bytes.count + 1 })
+        for (index, line) in addedLines.enumerated() {
+            if index > 0 { joined.append(UInt8(ascii: "\n")) }
+            joined.append(contentsOf: line.bytes)
+        }
+        return joined
+    }
+
+    /// Maps a 1-based line of `bytes` back to the line number in the file.
+    public func fileLineNumber(forUnitLine line: Int) -> Int? {
+        addedLines.indices.contains(line - 1) ? addedLines[line - 1].number : nil
+    }
+}
+
+/// What a diff scan covers.
+public enum DiffSource: Sendable, Hashable {
+    /// Each selected commit against its parent(s); a root or shallow-boundary commit against nothing.
+    case commits(CommitSelection)
+    /// The index against HEAD (against nothing before the first commit): what `git commit` would record.
+    case staged
+    /// The work tree against the index; untracked files too when asked.
+    case unstaged(includeUntracked: Bool)
+}
+
+/// What a diff scan saw.
+public struct DiffScanSummary: Sendable {
+    public var commits = 0
+    /// Units delivered.
+    public var files = 0
+    public var addedLines = 0
+    public var binaryFiles = 0
+    /// Unmerged paths in the index (staged/unstaged modes), reported as `.conflicted` units as well.
+    public var conflictedPaths: [GitPath] = []
+    public var shallowBoundaryCommits: [ObjectID] = []
+
+    public init() {}
+
+    mutating func count(_ unit: DiffUnit) {
+        files += 1
+        addedLines += unit.addedLines.count
+        if unit.isBinary { binaryFiles += 1 }
+    }
+
+    mutating func absorb(_ other: DiffScanSummary) {
+        commits += other.commits
+        files += other.files
+        addedLines += other.addedLines
+        binaryFiles += other.binaryFiles
+        conflictedPaths += other.conflictedPaths
+        shallowBoundaryCommits += other.shallowBoundaryCommits
+    }
+}
+
+/// Added-lines scanning, the pre-commit and CI-range counterpart of `BlobScanner`: for each change,
+/// the lines it adds with their line numbers in the new file. For a merge commit only lines new
+/// relative to every parent count, i.e. the merge's own conflict resolutions.
+public struct DiffScanner: Sendable {
+    public let repository: GitRepository
+    public let source: DiffSource
+    /// Threads diffing commits and calling the consumer; 0 means one per core. Staged and unstaged
+    /// scans run on the calling thread.
+    public let workers: Int
+
+    public init(repository: GitRepository, source: DiffSource, workers: Int = 0) {
+        self.repository = repository
+        self.source = source
+        self.workers = workers
+    }
+
+    /// Diffs and calls `consumer` once per changed file with added lines (commit mode: from worker threads).
+    public func run(_ consumer: @escaping @Sendable (DiffUnit) throws -> Void) throws -> DiffScanSummary {
+        try run { consumer }
+    }
+
+    /// Like `run(_:)`, but each worker thread first calls `makeConsumer` and then feeds every unit it
+    /// produces to the closure it got: the place for per-thread state such as a regex scratch space.
+    public func run(consumerPerWorker makeConsumer: @escaping @Sendable () throws -> (DiffUnit) throws -> Void) throws -> DiffScanSummary {
+        switch source {
+        case .commits(let selection): return try scanCommits(selection, makeConsumer)
+        case .staged: return try scanIndex(mode: "staged", try makeConsumer()) { (handle, index) throws(GitHistoryError) in
+            let head = try handle.headCommit().map { (id) throws(GitHistoryError) in try handle.lookupCommit(id).treeID }
+            return try handle.diffTreeToIndex(tree: head, index: index)
+        }
+        case .unstaged(let includeUntracked): return try scanIndex(mode: "unstaged", try makeConsumer()) { (handle, index) throws(GitHistoryError) in
+            try handle.diffIndexToWorkTree(index: index, includeUntracked: includeUntracked)
+        }
+        }
+    }
+
+    // MARK: Commits
+
+    private func scanCommits(_ selection: CommitSelection,
+                             _ makeConsumer: @escaping @Sendable () throws -> (DiffUnit) throws -> Void) throws -> DiffScanSummary {
+        let handle = try repository.openHandle()
+        let plan = try CommitPlanner(repository: repository, handle: handle).plan(selection)
+        let workerCount = WorkerThreads.resolve(workers)
+        let queue = BoundedQueue<ArraySlice<ObjectID>>(capacity: workerCount * 4)
+        let failure = Locked<(any Error)?>(nil)
+        let totals = Locked(DiffScanSummary())
+        let repository = self.repository
+        let boundary = plan.shallowBoundary
+
+        let threads = WorkerThreads(count: workerCount) { _ in
+            var local = DiffScanSummary()
+            do {
+                let reader = try repository.openHandle()
+                let consumer = try makeConsumer()
+                while let batch = queue.pop() {
+                    for id in batch {
+                        for unit in try Self.diff(commit: id, isShallowBoundary: boundary.contains(id), handle: reader) {
+                            local.count(unit)
+                            try consumer(unit)
+                        }
+                    }
+                }
+            } catch {
+                failure.withValue { if $0 == nil { $0 = error } }
+                queue.abort()
+            }
+            totals.withValue { $0.absorb(local) }
+        }
+        var start = 0
+        while start < plan.commits.count {
+            let end = min(start + 16, plan.commits.count)
+            guard queue.push(plan.commits[start..<end]) else { break }
+            start = end
+        }
+        queue.finish()
+        threads.join()
+        if let error = failure.withValue({ $0 }) { throw error }
+        var summary = totals.withValue { $0 }
+        summary.commits = plan.commits.count
+        summary.shallowBoundaryCommits = plan.commits.filter { boundary.contains($0) }
+        return summary
+    }
+
+    /// The units of one commit. Merges keep, per path, the lines added relative to every parent.
+    static func diff(commit id: ObjectID, isShallowBoundary: Bool, handle: RepositoryHandle) throws(GitHistoryError) -> [DiffUnit] {
+        let commit = try handle.lookupCommit(id)
+        let metadata = commit.metadata(isShallowBoundary: isShallowBoundary)
+        let parents = isShallowBoundary ? [] : commit.parentIDs.filter { handle.contains($0) }
+        let tree = commit.treeID
+        guard parents.count > 1 else {
+            let parentTree = try parents.first.map { (p) throws(GitHistoryError) in try handle.lookupCommit(p).treeID }
+            return try handle.diffTrees(old: parentTree, new: tree).compactMap { unit(from: $0, commit: metadata) }
+        }
+        var perParent: [[GitPath: FilePatch]] = []
+        for parent in parents {
+            let patches = try handle.diffTrees(old: try handle.lookupCommit(parent).treeID, new: tree)
+            var byPath: [GitPath: FilePatch] = [:]
+            for patch in patches where patch.status != .deleted { byPath[patch.newPath] = patch }
+            perParent.append(byPath)
+        }
+        var units: [DiffUnit] = []
+        for (path, firstPatch) in perParent[0].sorted(by: { $0.key < $1.key }) {
+            var merged = firstPatch
+            var keep = true
+            for other in perParent.dropFirst() {
+                guard let patch = other[path] else { keep = false; break }
+                let numbers = Set(patch.addedLines.map(\.number))
+                merged.addedLines = merged.addedLines.filter { numbers.contains($0.number) }
+                merged.isBinary = merged.isBinary && patch.isBinary
+            }
+            if keep, let unit = unit(from: merged, commit: metadata) { units.append(unit) }
+        }
+        return units
+    }
+
+    static func unit(from patch: FilePatch, commit: CommitMetadata?) -> DiffUnit? {
+        let change: FileChange
+        if patch.newMode == FileMode.gitlink {
+            guard patch.status != .deleted else { return nil }
+            change = .submoduleUpdated(to: patch.newID)
+        } else {
+            switch patch.status {
+            case .deleted, .conflicted, .unreadable: return nil
+            case .added: change = .added
+            case .modified: change = .modified
+            case .renamed: change = .renamed(from: patch.oldPath)
+            case .copied: change = .copied(from: patch.oldPath)
+            case .typeChanged: change = .typeChanged
+            }
+            guard !patch.addedLines.isEmpty || patch.isBinary else { return nil }
+        }
+        let isPointer = patch.addedLines.first.map { $0.number == 1 && $0.bytes.starts(with: ContentKind.lfsPointerPrefix) } ?? false
+        let zero = ObjectID(high: 0, middle: 0, low: 0)
+        return DiffUnit(commit: commit, path: patch.newPath, change: change, addedLines: patch.addedLines,
+                        isBinary: patch.isBinary, isLFSPointer: isPointer, blob: patch.newID == zero ? nil : patch.newID)
+    }
+
+    // MARK: Index
+
+    private func scanIndex(mode: String, _ consumer: (DiffUnit) throws -> Void,
+                           diff: (RepositoryHandle, IndexHandle) throws(GitHistoryError) -> [FilePatch]) throws -> DiffScanSummary {
+        let handle = try repository.openHandle()
+        guard !repository.isBare else { throw GitHistoryError.bareRepository(path: repository.gitDirectory, mode: mode) }
+        let lockPath = repository.gitDirectory + "index.lock"
+        if FileManager.default.fileExists(atPath: lockPath) { throw GitHistoryError.indexLocked(lockPath: lockPath) }
+        let index = try handle.loadIndex()
+        var summary = DiffScanSummary()
+        for patch in try diff(handle, index) {
+            guard let unit = Self.unit(from: patch, commit: nil) else { continue }
+            summary.count(unit)
+            try consumer(unit)
+        }
+        if index.hasConflicts {
+            for conflict in try index.conflicts() {
+                summary.conflictedPaths.append(conflict.path)
+                for (side, blob) in [(ConflictSide.ours, conflict.ours), (.theirs, conflict.theirs)] {
+                    guard let blob else { continue }
+                    let (lines, isBinary) = try handle.addedLines(from: conflict.ancestor, to: blob)
+                    guard !lines.isEmpty || isBinary else { continue }
+                    let unit = DiffUnit(commit: nil, path: conflict.path, change: .conflicted(side: side), addedLines: lines,
+                                        isBinary: isBinary, isLFSPointer: false, blob: blob)
+                    summary.count(unit)
+                    try consumer(unit)
+                }
+            }
+        }
+        return summary
+    }
+}

@@ -1,0 +1,580 @@
+// The only file in GitHistory that touches libgit2 or unsafe pointers. Every C handle is owned by a
+// `final class` that frees it in `deinit`. A handle is used by one thread at a time: each worker opens
+// its own `RepositoryHandle` (libgit2 repositories are not safe for unsynchronised concurrent use).
+import CGit2
+import Foundation
+
+/// libgit2's process-wide set-up, done once on first use and never torn down.
+enum LibGit2 {
+    static let runtime: Void = {
+        git_libgit2_init()
+        // Objects are read by id, so re-hashing each one only proves the disk is intact; git cat-file
+        // skips it as well, and on large histories it costs as much as reading.
+        _ = sealant_git_set_strict_hash_verification(0)
+        // The walk reads each tree once (seen trees are skipped), so caching trees only costs time.
+        _ = sealant_git_set_cache_object_limit(GIT_OBJECT_TREE, 0)
+    }()
+
+    static func lastErrorMessage() -> String {
+        guard let error = git_error_last(), let message = error.pointee.message else { return "unknown error" }
+        return String(cString: message)
+    }
+
+    static func check(_ code: Int32, _ operation: @autoclosure () -> String) throws(GitHistoryError) {
+        if code < 0 { throw GitHistoryError.libgit2(operation: operation(), code: code, message: lastErrorMessage()) }
+    }
+}
+
+// MARK: - Object ids
+
+extension ObjectID {
+    init(_ oid: UnsafePointer<git_oid>) {
+        let raw = UnsafeRawPointer(oid)
+        self.init(high: UInt64(bigEndian: raw.loadUnaligned(as: UInt64.self)),
+                  middle: UInt64(bigEndian: raw.loadUnaligned(fromByteOffset: 8, as: UInt64.self)),
+                  low: UInt32(bigEndian: raw.loadUnaligned(fromByteOffset: 16, as: UInt32.self)))
+    }
+
+    var gitOID: git_oid {
+        var oid = git_oid()
+        withUnsafeMutableBytes(of: &oid) { raw in
+            raw.storeBytes(of: high.bigEndian, toByteOffset: 0, as: UInt64.self)
+            raw.storeBytes(of: middle.bigEndian, toByteOffset: 8, as: UInt64.self)
+            raw.storeBytes(of: low.bigEndian, toByteOffset: 16, as: UInt32.self)
+        }
+        return oid
+    }
+}
+
+private func bytesOfCString(_ pointer: UnsafePointer<CChar>?) -> [UInt8] {
+    guard let pointer else { return [] }
+    return [UInt8](UnsafeRawBufferPointer(start: pointer, count: strlen(pointer)))
+}
+
+private func lossyString(_ pointer: UnsafePointer<CChar>?) -> String {
+    String(decoding: bytesOfCString(pointer), as: UTF8.self)
+}
+
+/// Byte searches done with libc on the array's storage.
+enum RawBytes {
+    /// Whether a NUL byte occurs in the first `limit` bytes.
+    static func containsNUL(_ bytes: [UInt8], limit: Int) -> Bool {
+        bytes.withUnsafeBytes { buffer in
+            guard let base = buffer.baseAddress else { return false }
+            return memchr(base, 0, min(limit, buffer.count)) != nil
+        }
+    }
+}
+
+// MARK: - Repository
+
+/// Git file modes as stored in trees and the index.
+enum FileMode {
+    static let tree: UInt32 = 0o040000
+    static let blob: UInt32 = 0o100644
+    static let executable: UInt32 = 0o100755
+    static let symlink: UInt32 = 0o120000
+    static let gitlink: UInt32 = 0o160000
+    /// The bits that tell trees, blobs, symlinks and gitlinks apart.
+    static let typeMask: UInt32 = 0o170000
+}
+
+/// The outcome of reading one blob.
+enum BlobRead {
+    case content([UInt8])
+    case oversized(size: Int)
+    case missing
+    case notABlob
+}
+
+/// An owned `git_repository *`.
+final class RepositoryHandle: @unchecked Sendable {
+    let pointer: OpaquePointer
+    private var odbPointer: OpaquePointer?
+
+    private init(_ pointer: OpaquePointer) { self.pointer = pointer }
+
+    deinit {
+        if let odbPointer { git_odb_free(odbPointer) }
+        git_repository_free(pointer)
+    }
+
+    /// Opens the repository containing `path` (a work tree, any directory inside it, or a bare repository).
+    static func discover(from path: String) throws(GitHistoryError) -> RepositoryHandle {
+        try open(path, flags: 0)
+    }
+
+    /// Opens exactly `gitDirectory` without searching parents.
+    static func open(gitDirectory: String) throws(GitHistoryError) -> RepositoryHandle {
+        try open(gitDirectory, flags: GIT_REPOSITORY_OPEN_NO_SEARCH.rawValue)
+    }
+
+    private static func open(_ path: String, flags: UInt32) throws(GitHistoryError) -> RepositoryHandle {
+        _ = LibGit2.runtime
+        var repository: OpaquePointer?
+        let code = git_repository_open_ext(&repository, path, flags, nil)
+        if code == GIT_ENOTFOUND.rawValue { throw .notARepository(path: path) }
+        guard code == 0, let repository else {
+            throw .corruptRepository(path: path, reason: LibGit2.lastErrorMessage())
+        }
+        return RepositoryHandle(repository)
+    }
+
+    var gitDirectory: String { lossyString(git_repository_path(pointer)) }
+    var commonDirectory: String { lossyString(git_repository_commondir(pointer)) }
+    var workTree: String? { git_repository_workdir(pointer).map { String(cString: $0) } }
+    var isBare: Bool { git_repository_is_bare(pointer) == 1 }
+    var isShallow: Bool { git_repository_is_shallow(pointer) == 1 }
+
+    private func odb() throws(GitHistoryError) -> OpaquePointer {
+        if let odbPointer { return odbPointer }
+        var odb: OpaquePointer?
+        try LibGit2.check(git_repository_odb(&odb, pointer), "open object database of \(gitDirectory)")
+        guard let odb else { throw .corruptRepository(path: gitDirectory, reason: "no object database") }
+        odbPointer = odb
+        return odb
+    }
+
+    /// Reads a blob's bytes, checking its size from the object header first when a limit is given.
+    func readBlob(_ id: ObjectID, maxSize: Int?) throws(GitHistoryError) -> BlobRead {
+        let odb = try odb()
+        var oid = id.gitOID
+        if let maxSize {
+            var size = 0
+            var type = GIT_OBJECT_ANY
+            let code = git_odb_read_header(&size, &type, odb, &oid)
+            if code == GIT_ENOTFOUND.rawValue { return .missing }
+            try LibGit2.check(code, "read header of object \(id)")
+            if type != GIT_OBJECT_BLOB { return .notABlob }
+            if size > maxSize { return .oversized(size: size) }
+        }
+        var object: OpaquePointer?
+        let code = git_odb_read(&object, odb, &oid)
+        if code == GIT_ENOTFOUND.rawValue { return .missing }
+        try LibGit2.check(code, "read object \(id)")
+        guard let object else { return .missing }
+        defer { git_odb_object_free(object) }
+        guard git_odb_object_type(object) == GIT_OBJECT_BLOB else { return .notABlob }
+        let size = git_odb_object_size(object)
+        guard size > 0, let data = git_odb_object_data(object) else { return .content([]) }
+        return .content([UInt8](UnsafeRawBufferPointer(start: data, count: size)))
+    }
+
+    func lookupCommit(_ id: ObjectID) throws(GitHistoryError) -> CommitHandle {
+        var oid = id.gitOID
+        var commit: OpaquePointer?
+        try LibGit2.check(git_commit_lookup(&commit, pointer, &oid), "look up commit \(id)")
+        guard let commit else { throw .libgit2(operation: "look up commit \(id)", code: -1, message: "no commit") }
+        return CommitHandle(commit)
+    }
+
+    /// A libgit2 tree object, for the diff functions.
+    func lookupTree(_ id: ObjectID) throws(GitHistoryError) -> TreeHandle {
+        var oid = id.gitOID
+        var tree: OpaquePointer?
+        try LibGit2.check(git_tree_lookup(&tree, pointer, &oid), "look up tree \(id)")
+        guard let tree else { throw .libgit2(operation: "look up tree \(id)", code: -1, message: "no tree") }
+        return TreeHandle(tree)
+    }
+
+    /// A tree's entries parsed straight from the object database: no libgit2 tree object, no cache entry.
+    func readTree(_ id: ObjectID) throws(GitHistoryError) -> RawTree {
+        let odb = try odb()
+        var oid = id.gitOID
+        var object: OpaquePointer?
+        try LibGit2.check(git_odb_read(&object, odb, &oid), "read tree \(id)")
+        guard let object else { throw .corruptRepository(path: gitDirectory, reason: "tree \(id) is missing") }
+        guard git_odb_object_type(object) == GIT_OBJECT_TREE else {
+            git_odb_object_free(object)
+            throw .corruptRepository(path: gitDirectory, reason: "object \(id) is not a tree")
+        }
+        guard let tree = RawTree(object) else {
+            throw .corruptRepository(path: gitDirectory, reason: "tree \(id) is malformed")
+        }
+        return tree
+    }
+
+    /// Whether an object is present in the object database (shallow clones lack the boundary's parents).
+    func contains(_ id: ObjectID) -> Bool {
+        guard let odb = try? odb() else { return false }
+        var oid = id.gitOID
+        return git_odb_exists(odb, &oid) == 1
+    }
+
+    /// Commits every ref points at (branches, remote branches, tags peeled, notes, stash and its reflog),
+    /// plus HEAD whether attached or detached. Refs that peel to a non-commit are left out.
+    func allReferenceTips() throws(GitHistoryError) -> [ObjectID] {
+        var tips: [ObjectID] = []
+        var iterator: OpaquePointer?
+        try LibGit2.check(git_reference_iterator_new(&iterator, pointer), "list references of \(gitDirectory)")
+        defer { git_reference_iterator_free(iterator) }
+        var reference: OpaquePointer?
+        while git_reference_next(&reference, iterator) == 0 {
+            guard let current = reference else { continue }
+            defer { git_reference_free(current) }
+            var peeled: OpaquePointer?
+            if git_reference_peel(&peeled, current, GIT_OBJECT_COMMIT) == 0, let peeled {
+                if let oid = git_object_id(peeled) { tips.append(ObjectID(oid)) }
+                git_object_free(peeled)
+            }
+        }
+        var head = git_oid()
+        if git_reference_name_to_id(&head, pointer, "HEAD") == 0 { tips.append(ObjectID(&head)) }
+        var reflog: OpaquePointer?
+        if git_reflog_read(&reflog, pointer, "refs/stash") == 0, let reflog {
+            defer { git_reflog_free(reflog) }
+            for index in 0..<git_reflog_entrycount(reflog) {
+                if let entry = git_reflog_entry_byindex(reflog, index), let oid = git_reflog_entry_id_new(entry) {
+                    tips.append(ObjectID(oid))
+                }
+            }
+        }
+        return tips
+    }
+
+    /// The commit a revision expression (branch, remote branch, tag, sha, `HEAD~2`) names.
+    func resolveCommit(_ revision: String) throws(GitHistoryError) -> ObjectID {
+        var object: OpaquePointer?
+        guard git_revparse_single(&object, pointer, revision) == 0, let object else {
+            throw .unknownReference(revision)
+        }
+        defer { git_object_free(object) }
+        var peeled: OpaquePointer?
+        guard git_object_peel(&peeled, object, GIT_OBJECT_COMMIT) == 0, let peeled, let oid = git_object_id(peeled) else {
+            throw .unknownReference(revision)
+        }
+        defer { git_object_free(peeled) }
+        return ObjectID(oid)
+    }
+
+    /// The commit HEAD points at, nil when HEAD is unborn.
+    func headCommit() -> ObjectID? {
+        var head = git_oid()
+        return git_reference_name_to_id(&head, pointer, "HEAD") == 0 ? ObjectID(&head) : nil
+    }
+
+    /// The submodule checked out (or cloned into `.git/modules`) at `path`, nil when it is not available.
+    func openSubmodule(at path: GitPath) -> RepositoryHandle? {
+        var submodule: OpaquePointer?
+        guard git_submodule_lookup(&submodule, pointer, path.description) == 0, let submodule else { return nil }
+        defer { git_submodule_free(submodule) }
+        var repository: OpaquePointer?
+        guard git_submodule_open(&repository, submodule) == 0, let repository else { return nil }
+        return RepositoryHandle(repository)
+    }
+
+    // MARK: Diffs
+
+    /// The index, failing with `corruptIndex` when it cannot be parsed.
+    func loadIndex() throws(GitHistoryError) -> IndexHandle {
+        var index: OpaquePointer?
+        guard git_repository_index(&index, pointer) == 0, let index else {
+            throw .corruptIndex(path: gitDirectory + "index", reason: LibGit2.lastErrorMessage())
+        }
+        // git_repository_index may hand back a cached index: re-read so it reflects the disk.
+        guard git_index_read(index, 1) == 0 else {
+            let reason = LibGit2.lastErrorMessage()
+            git_index_free(index)
+            throw .corruptIndex(path: gitDirectory + "index", reason: reason)
+        }
+        return IndexHandle(index)
+    }
+
+    func diffTrees(old: ObjectID?, new: ObjectID?) throws(GitHistoryError) -> [FilePatch] {
+        let oldTree = try old.map { (id) throws(GitHistoryError) in try lookupTree(id) }
+        let newTree = try new.map { (id) throws(GitHistoryError) in try lookupTree(id) }
+        var options = Self.diffOptions()
+        var diff: OpaquePointer?
+        try LibGit2.check(git_diff_tree_to_tree(&diff, pointer, oldTree?.pointer, newTree?.pointer, &options),
+                          "diff trees \(old.map(\.description) ?? "empty") and \(new.map(\.description) ?? "empty")")
+        return try collectPatches(diff, findRenames: true)
+    }
+
+    func diffTreeToIndex(tree: ObjectID?, index: IndexHandle) throws(GitHistoryError) -> [FilePatch] {
+        let oldTree = try tree.map { (id) throws(GitHistoryError) in try lookupTree(id) }
+        var options = Self.diffOptions()
+        var diff: OpaquePointer?
+        try LibGit2.check(git_diff_tree_to_index(&diff, pointer, oldTree?.pointer, index.pointer, &options),
+                          "diff HEAD against the index of \(gitDirectory)")
+        return try collectPatches(diff, findRenames: true)
+    }
+
+    func diffIndexToWorkTree(index: IndexHandle, includeUntracked: Bool) throws(GitHistoryError) -> [FilePatch] {
+        var options = Self.diffOptions()
+        if includeUntracked {
+            options.flags |= GIT_DIFF_INCLUDE_UNTRACKED.rawValue | GIT_DIFF_RECURSE_UNTRACKED_DIRS.rawValue
+                | GIT_DIFF_SHOW_UNTRACKED_CONTENT.rawValue
+        }
+        var diff: OpaquePointer?
+        try LibGit2.check(git_diff_index_to_workdir(&diff, pointer, index.pointer, &options),
+                          "diff the index against the work tree of \(workTree ?? gitDirectory)")
+        return try collectPatches(diff, findRenames: false)
+    }
+
+    /// Lines of `new` that are not in `old` (either may be absent), as a zero-context patch sees them.
+    func addedLines(from old: ObjectID?, to new: ObjectID?) throws(GitHistoryError) -> (lines: [AddedLine], isBinary: Bool) {
+        var oldBlob: OpaquePointer?
+        var newBlob: OpaquePointer?
+        defer {
+            if let oldBlob { git_blob_free(oldBlob) }
+            if let newBlob { git_blob_free(newBlob) }
+        }
+        if let old {
+            var oid = old.gitOID
+            try LibGit2.check(git_blob_lookup(&oldBlob, pointer, &oid), "look up blob \(old)")
+        }
+        if let new {
+            var oid = new.gitOID
+            try LibGit2.check(git_blob_lookup(&newBlob, pointer, &oid), "look up blob \(new)")
+        }
+        var options = Self.diffOptions()
+        var patch: OpaquePointer?
+        try LibGit2.check(git_patch_from_blobs(&patch, oldBlob, nil, newBlob, nil, &options), "diff blobs")
+        guard let patch else { return ([], false) }
+        defer { git_patch_free(patch) }
+        let isBinary = git_patch_get_delta(patch).map { $0.pointee.flags & GIT_DIFF_FLAG_BINARY.rawValue != 0 } ?? false
+        return (try Self.addedLines(of: patch), isBinary)
+    }
+
+    private static func diffOptions() -> git_diff_options {
+        var options = git_diff_options()
+        git_diff_options_init(&options, UInt32(GIT_DIFF_OPTIONS_VERSION))
+        options.context_lines = 0
+        options.interhunk_lines = 0
+        options.ignore_submodules = GIT_SUBMODULE_IGNORE_DIRTY
+        return options
+    }
+
+    private func collectPatches(_ diff: OpaquePointer?, findRenames: Bool) throws(GitHistoryError) -> [FilePatch] {
+        guard let diff else { return [] }
+        defer { git_diff_free(diff) }
+        if findRenames {
+            var find = git_diff_find_options()
+            git_diff_find_options_init(&find, UInt32(GIT_DIFF_FIND_OPTIONS_VERSION))
+            find.flags = GIT_DIFF_FIND_RENAMES.rawValue
+            try LibGit2.check(git_diff_find_similar(diff, &find), "detect renames")
+        }
+        var patches: [FilePatch] = []
+        for index in 0..<git_diff_num_deltas(diff) {
+            guard let delta = git_diff_get_delta(diff, index) else { continue }
+            let status = delta.pointee.status
+            var file = FilePatch(
+                status: Self.status(status),
+                oldPath: GitPath(bytes: bytesOfCString(delta.pointee.old_file.path)),
+                newPath: GitPath(bytes: bytesOfCString(delta.pointee.new_file.path)),
+                oldMode: UInt32(delta.pointee.old_file.mode),
+                newMode: UInt32(delta.pointee.new_file.mode),
+                newID: withUnsafePointer(to: delta.pointee.new_file.id) { ObjectID($0) },
+                isBinary: false,
+                addedLines: [])
+            // Deletions add nothing; gitlinks and conflicts are reported by their status alone.
+            if status == GIT_DELTA_DELETED || status == GIT_DELTA_CONFLICTED || status == GIT_DELTA_UNREADABLE
+                || file.newMode == FileMode.gitlink || file.oldMode == FileMode.gitlink {
+                patches.append(file)
+                continue
+            }
+            var patch: OpaquePointer?
+            try LibGit2.check(git_patch_from_diff(&patch, diff, index), "diff \(file.newPath)")
+            if let patch {
+                defer { git_patch_free(patch) }
+                let flags = git_patch_get_delta(patch)?.pointee.flags ?? 0
+                file.isBinary = flags & GIT_DIFF_FLAG_BINARY.rawValue != 0
+                if !file.isBinary { file.addedLines = try Self.addedLines(of: patch) }
+            }
+            patches.append(file)
+        }
+        return patches
+    }
+
+    private static func addedLines(of patch: OpaquePointer) throws(GitHistoryError) -> [AddedLine] {
+        var lines: [AddedLine] = []
+        for hunk in 0..<git_patch_num_hunks(patch) {
+            let count = git_patch_num_lines_in_hunk(patch, hunk)
+            guard count > 0 else { continue }
+            for lineIndex in 0..<Int(count) {
+                var line: UnsafePointer<git_diff_line>?
+                try LibGit2.check(git_patch_get_line_in_hunk(&line, patch, hunk, lineIndex), "read diff line")
+                guard let line, line.pointee.origin == CChar(UInt8(ascii: "+")) else { continue }
+                var content = line.pointee.content.map {
+                    [UInt8](UnsafeRawBufferPointer(start: $0, count: line.pointee.content_len))
+                } ?? []
+                if content.last == UInt8(ascii: "\n") { content.removeLast() }
+                if content.last == UInt8(ascii: "\r") { content.removeLast() }
+                lines.append(AddedLine(number: Int(line.pointee.new_lineno), bytes: content))
+            }
+        }
+        return lines
+    }
+
+    private static func status(_ status: git_delta_t) -> FilePatch.Status {
+        switch status {
+        case GIT_DELTA_ADDED, GIT_DELTA_UNTRACKED: return .added
+        case GIT_DELTA_DELETED: return .deleted
+        case GIT_DELTA_RENAMED: return .renamed
+        case GIT_DELTA_COPIED: return .copied
+        case GIT_DELTA_TYPECHANGE: return .typeChanged
+        case GIT_DELTA_CONFLICTED: return .conflicted
+        case GIT_DELTA_UNREADABLE: return .unreadable
+        default: return .modified
+        }
+    }
+}
+
+/// One file's change in a diff, with the lines it adds.
+struct FilePatch {
+    enum Status { case added, deleted, modified, renamed, copied, typeChanged, conflicted, unreadable }
+    var status: Status
+    var oldPath: GitPath
+    var newPath: GitPath
+    var oldMode: UInt32
+    var newMode: UInt32
+    var newID: ObjectID
+    var isBinary: Bool
+    var addedLines: [AddedLine]
+}
+
+// MARK: - Commits and trees
+
+/// An owned `git_commit *`.
+final class CommitHandle {
+    let pointer: OpaquePointer
+
+    init(_ pointer: OpaquePointer) { self.pointer = pointer }
+    deinit { git_commit_free(pointer) }
+
+    var id: ObjectID { ObjectID(git_commit_id(pointer)) }
+    var treeID: ObjectID { ObjectID(git_commit_tree_id(pointer)) }
+    var committerTime: Int64 { Int64(git_commit_time(pointer)) }
+
+    var parentIDs: [ObjectID] {
+        (0..<git_commit_parentcount(pointer)).compactMap { index in
+            git_commit_parent_id(pointer, index).map { ObjectID($0) }
+        }
+    }
+
+    func metadata(isShallowBoundary: Bool) -> CommitMetadata {
+        let author = git_commit_author(pointer)
+        return CommitMetadata(
+            id: id,
+            authorName: lossyString(author?.pointee.name),
+            authorEmail: lossyString(author?.pointee.email),
+            authorTime: Int64(author?.pointee.when.time ?? 0),
+            message: lossyString(git_commit_message_raw(pointer) ?? git_commit_message(pointer)),
+            isShallowBoundary: isShallowBoundary)
+    }
+}
+
+/// An owned `git_tree *`, used where libgit2 needs a tree (diffs).
+final class TreeHandle {
+    let pointer: OpaquePointer
+
+    init(_ pointer: OpaquePointer) { self.pointer = pointer }
+    deinit { git_tree_free(pointer) }
+}
+
+/// A tree object's raw bytes (`<octal mode> <name>\0<20-byte id>` repeated) and the parsed entries.
+/// Names stay in the object's buffer and are copied only for entries the walk reports.
+final class RawTree {
+    /// One entry: its file mode, id, and where its name lies in the buffer.
+    struct Entry {
+        let mode: UInt32
+        let id: ObjectID
+        fileprivate let nameStart: Int
+        fileprivate let nameCount: Int
+    }
+
+    private let object: OpaquePointer
+    private let bytes: UnsafeRawBufferPointer
+    let entries: [Entry]
+
+    /// Parses the object, taking ownership of it; nil (object freed) when it is malformed.
+    init?(_ object: OpaquePointer) {
+        let size = git_odb_object_size(object)
+        let bytes = UnsafeRawBufferPointer(start: git_odb_object_data(object), count: size)
+        var entries: [Entry] = []
+        var cursor = 0
+        var valid = true
+        while cursor < size, let base = bytes.baseAddress {
+            var mode: UInt32 = 0
+            while cursor < size, bytes[cursor] != UInt8(ascii: " ") {
+                let digit = bytes[cursor] &- UInt8(ascii: "0")
+                guard digit < 8 else { valid = false; break }
+                mode = mode << 3 | UInt32(digit)
+                cursor += 1
+            }
+            guard valid, cursor < size else { valid = false; break }
+            cursor += 1
+            let nameStart = cursor
+            while cursor < size, bytes[cursor] != 0 { cursor += 1 }
+            guard cursor + 21 <= size else { valid = false; break }
+            let nameCount = cursor - nameStart
+            cursor += 1
+            let raw = base + cursor
+            let id = ObjectID(high: UInt64(bigEndian: raw.loadUnaligned(as: UInt64.self)),
+                              middle: UInt64(bigEndian: raw.loadUnaligned(fromByteOffset: 8, as: UInt64.self)),
+                              low: UInt32(bigEndian: raw.loadUnaligned(fromByteOffset: 16, as: UInt32.self)))
+            cursor += 20
+            entries.append(Entry(mode: mode, id: id, nameStart: nameStart, nameCount: nameCount))
+        }
+        guard valid else {
+            git_odb_object_free(object)
+            return nil
+        }
+        self.object = object
+        self.bytes = bytes
+        self.entries = entries
+    }
+
+    deinit { git_odb_object_free(object) }
+
+    /// The entry's name bytes.
+    func name(of entry: Entry) -> [UInt8] {
+        [UInt8](UnsafeRawBufferPointer(rebasing: bytes[entry.nameStart..<(entry.nameStart + entry.nameCount)]))
+    }
+
+    /// The entry called `name`, for comparing a tree with its parents' (occurrence mode).
+    func entry(named name: [UInt8]) -> Entry? {
+        entries.first { entry in
+            entry.nameCount == name.count && bytes[entry.nameStart..<(entry.nameStart + entry.nameCount)].elementsEqual(name)
+        }
+    }
+}
+
+// MARK: - Index
+
+/// One unmerged path: the blobs of the merge base, our side and their side (any may be missing).
+struct IndexConflict {
+    var path: GitPath
+    var ancestor: ObjectID?
+    var ours: ObjectID?
+    var theirs: ObjectID?
+}
+
+/// An owned `git_index *`.
+final class IndexHandle {
+    let pointer: OpaquePointer
+
+    init(_ pointer: OpaquePointer) { self.pointer = pointer }
+    deinit { git_index_free(pointer) }
+
+    var hasConflicts: Bool { git_index_has_conflicts(pointer) == 1 }
+
+    func conflicts() throws(GitHistoryError) -> [IndexConflict] {
+        var iterator: OpaquePointer?
+        try LibGit2.check(git_index_conflict_iterator_new(&iterator, pointer), "list index conflicts")
+        defer { git_index_conflict_iterator_free(iterator) }
+        var result: [IndexConflict] = []
+        var ancestor: UnsafePointer<git_index_entry>?
+        var ours: UnsafePointer<git_index_entry>?
+        var theirs: UnsafePointer<git_index_entry>?
+        while git_index_conflict_next(&ancestor, &ours, &theirs, iterator) == 0 {
+            let path = (ours ?? theirs ?? ancestor).map { GitPath(bytes: bytesOfCString($0.pointee.path)) } ?? GitPath(bytes: [])
+            func id(_ entry: UnsafePointer<git_index_entry>?) -> ObjectID? {
+                guard let entry else { return nil }
+                return withUnsafePointer(to: entry.pointee.id) { ObjectID($0) }
+            }
+            result.append(IndexConflict(path: path, ancestor: id(ancestor), ours: id(ours), theirs: id(theirs)))
+        }
+        return result
+    }
+}

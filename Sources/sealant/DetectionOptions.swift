@@ -1,0 +1,227 @@
+import ArgumentParser
+import Detection
+import Foundation
+import Reporting
+import Rules
+
+/// Flags that choose rules and filters, shared by every scanning command.
+struct DetectionOptions: ParsableArguments {
+    @Option(name: [.short, .long], help: "Configuration file (default: SEALANT_CONFIG, .sealant.toml or .gitleaks.toml at the scan root, then the built-in rules).")
+    var config: String?
+
+    @Option(name: .customLong("enable-rule"), help: "Only run these rule ids (repeatable).")
+    var enableRule: [String] = []
+
+    @Option(name: .customLong("baseline-path"), help: "A previous JSON report: its findings are not reported again.")
+    var baselinePath: String?
+
+    @Option(name: [.short, .customLong("ignore-path")], help: "An ignore file, or a folder holding .sealantignore / .gitleaksignore (default: the scan root).")
+    var ignorePath: String?
+
+    @Flag(name: [.customLong("ignore-inline-allow"), .customLong("ignore-gitleaks-allow")], help: "Report findings even on lines marked sealant:allow or gitleaks:allow.")
+    var ignoreInlineAllow = false
+
+    @Option(name: .customLong("max-decode-depth"), help: "Layers of base64/hex/percent/unicode encoding to look through (0 disables).")
+    var maxDecodeDepth: Int = 5
+
+    @Flag(name: .customLong("no-cache"), help: "Do not read or write the compiled-rules cache.")
+    var noCache = false
+
+    /// Everything a scan needs besides its input.
+    struct Context {
+        var detector: Detector
+        var ignoreList: IgnoreList
+        var baseline: Baseline?
+
+        /// Drops findings listed in ignore files or the baseline, and exact duplicates.
+        func suppress(_ findings: [Finding]) -> [Finding] {
+            var seen = Set<String>()
+            return findings.filter { f in
+                if ignoreList.ignores(f) { return false }
+                if let baseline, baseline.contains(f) { return false }
+                let key = "\(f.fingerprint)|\(f.commit)|\(f.startLine)|\(f.startColumn)"
+                return seen.insert(key).inserted
+            }
+        }
+    }
+
+    func makeContext(scanRoot: String?) throws -> Context {
+        var ruleSet = try CLIError.wrap {
+            try ConfigLoader.resolve(explicitPath: config, scanRoot: scanRoot, environment: ProcessInfo.processInfo.environment)
+        }
+        if !enableRule.isEmpty {
+            let known = Set(ruleSet.rules.map(\.id))
+            if let unknown = enableRule.first(where: { !known.contains($0) }) {
+                throw CLIError("--enable-rule \(unknown): no such rule in \(ruleSet.source)")
+            }
+            ruleSet.rules.removeAll { !enableRule.contains($0.id) }
+        }
+        let options = DetectorOptions(maxDecodeDepth: max(0, maxDecodeDepth), ignoreInlineAllow: ignoreInlineAllow)
+        let cache = noCache ? nil : DatabaseCache.standard()
+        let detector = try CLIError.wrap { try Detector(ruleSet: ruleSet, options: options, cache: cache) }
+        for fallback in detector.pcre2OnlyRules {
+            printError("sealant: warning: rule \(fallback.id): Vectorscan cannot take its regex (\(fallback.reason)); using PCRE2 alone")
+        }
+        return Context(detector: detector, ignoreList: try loadIgnoreList(scanRoot: scanRoot), baseline: try loadBaseline())
+    }
+
+    private func loadIgnoreList(scanRoot: String?) throws -> IgnoreList {
+        var candidates = [String]()
+        let base = ignorePath ?? scanRoot.map { root -> String in
+            var isDir: ObjCBool = false
+            return FileManager.default.fileExists(atPath: root, isDirectory: &isDir) && isDir.boolValue
+                ? root : (root as NSString).deletingLastPathComponent
+        } ?? "."
+        var isDir: ObjCBool = false
+        if FileManager.default.fileExists(atPath: base, isDirectory: &isDir), !isDir.boolValue {
+            candidates = [base]
+        } else {
+            let dir = base.isEmpty ? "." : base
+            candidates = [dir + "/.sealantignore", dir + "/.gitleaksignore"]
+        }
+        var list = IgnoreList()
+        for path in candidates {
+            list.merge(try CLIError.wrap { try IgnoreList(contentsOf: path) })
+        }
+        return list
+    }
+
+    private func loadBaseline() throws -> Baseline? {
+        guard let baselinePath else { return nil }
+        guard let data = FileManager.default.contents(atPath: baselinePath) else {
+            throw CLIError("\(baselinePath): cannot read baseline report")
+        }
+        let findings = try CLIError.wrap { try readReport(data, source: baselinePath) }
+        return Baseline(findings: findings)
+    }
+}
+
+/// Flags that shape the report, shared by every scanning command.
+struct OutputOptions: ParsableArguments {
+    @Option(name: [.customShort("f"), .customLong("report-format")], help: "json, sarif, csv, junit, text, github or gitlab (default: from --report-path's extension, else text).")
+    var reportFormat: String?
+
+    @Option(name: [.short, .customLong("report-path")], help: "Write the report here ('-' = standard output, the default).")
+    var reportPath: String = "-"
+
+    @Option(name: .customLong("redact"), help: "Mask this percentage of every secret (bare --redact = 100).")
+    var redact: Int?
+
+    @Option(name: .customLong("exit-code"), help: "Exit status when findings are reported.")
+    var exitCode: Int = 1
+
+    @Flag(name: .customLong("no-color"), help: "No ANSI colour in text output.")
+    var noColor = false
+
+    @Flag(name: [.short, .long], help: "Print the summary line even when not on a terminal.")
+    var verbose = false
+
+    @Flag(name: .customLong("no-banner"), help: "Accepted for gitleaks compatibility; Sealant prints no banner.")
+    var noBanner = false
+
+    func validate() throws {
+        if let redact, !(0...100).contains(redact) { throw ValidationError("--redact must be between 0 and 100") }
+        if let reportFormat, ReportFormat(rawValue: reportFormat.lowercased()) == nil {
+            throw ValidationError("unknown --report-format '\(reportFormat)' (use \(ReportFormat.allCases.map(\.rawValue).joined(separator: ", ")))")
+        }
+    }
+
+    var format: ReportFormat {
+        if let reportFormat, let format = ReportFormat(rawValue: reportFormat.lowercased()) { return format }
+        if reportPath != "-" { return ReportFormat(pathExtension: (reportPath as NSString).pathExtension) }
+        return .text
+    }
+
+    var stderrIsTerminal: Bool { isatty(STDERR_FILENO) == 1 }
+
+    var showsProgress: Bool { stderrIsTerminal }
+
+    /// Renders and writes the report (atomically when it goes to a file).
+    func write(_ findings: [Finding], ruleSet: RuleSet, scanRoot: String?, started: Date) throws {
+        let toStdout = reportPath == "-"
+        let color = toStdout && !noColor && isatty(STDOUT_FILENO) == 1 && ProcessInfo.processInfo.environment["NO_COLOR"] == nil
+        let options = ReportOptions(redactPercent: redact, color: color, toolName: "sealant", toolVersion: SealantVersion.string,
+                                    rules: ruleSet.rules, scanRoot: scanRoot, scanStarted: started, scanFinished: Date())
+        let text = renderReport(findings, format: format, options: options)
+        if toStdout {
+            FileHandle.standardOutput.write(Data(text.utf8))
+        } else {
+            try AtomicFile.write(Data(text.utf8), to: reportPath)
+        }
+    }
+
+    /// One line on stderr: what was scanned, how fast, what was found.
+    func summary(findings: [Finding], stats: ScanStats, started: Date, what: String) {
+        guard verbose || stderrIsTerminal else { return }
+        let seconds = Date().timeIntervalSince(started)
+        let mb = Double(stats.bytes) / 1_048_576
+        var skipped = [String]()
+        if stats.skippedBinary > 0 { skipped.append("\(stats.skippedBinary) binary") }
+        if stats.skippedLarge > 0 { skipped.append("\(stats.skippedLarge) over the size limit") }
+        if stats.skippedAllowlisted > 0 { skipped.append("\(stats.skippedAllowlisted) allowlisted") }
+        let skippedText = skipped.isEmpty ? "" : " (skipped: \(skipped.joined(separator: ", ")))"
+        let found = findings.isEmpty ? "no leaks found" : "\(findings.count) finding\(findings.count == 1 ? "" : "s")"
+        printError(String(format: "sealant: scanned %d %@, %.1f MB in %.2f s%@ — %@", stats.units, what, mb, seconds, skippedText, found))
+    }
+}
+
+/// Writes files so that a reader never sees half of one: temp file in the same folder, then rename.
+enum AtomicFile {
+    static func write(_ data: Data, to path: String, mode: mode_t = 0o644) throws {
+        let url = URL(fileURLWithPath: path)
+        let dir = url.deletingLastPathComponent().path
+        let temp = dir + "/.\(url.lastPathComponent).tmp-\(ProcessInfo.processInfo.processIdentifier)-\(UUID().uuidString.prefix(8))"
+        guard FileManager.default.createFile(atPath: temp, contents: data, attributes: [.posixPermissions: mode]) else {
+            throw CLIError("\(path): cannot write (\(String(cString: strerror(errno))))")
+        }
+        if rename(temp, path) != 0 {
+            let reason = String(cString: strerror(errno))
+            try? FileManager.default.removeItem(atPath: temp)
+            throw CLIError("\(path): cannot write (\(reason))")
+        }
+    }
+}
+
+/// A progress line on stderr for long scans on a terminal: shown after 2 s, updated at most 5×/s.
+final class ProgressLine: @unchecked Sendable {
+    private let enabled: Bool
+    private let total: Int
+    private let started = Date()
+    private let lock = NSLock()
+    private var done = 0
+    private var bytes = 0
+    private var lastDraw = Date.distantPast
+    private var drawn = false
+
+    init(enabled: Bool, total: Int) {
+        self.enabled = enabled
+        self.total = total
+    }
+
+    /// Called by workers after each unit.
+    func update(units: Int, bytes more: Int) {
+        guard enabled else { return }
+        lock.lock()
+        defer { lock.unlock() }
+        done += units
+        bytes += more
+        let now = Date()
+        let elapsed = now.timeIntervalSince(started)
+        guard elapsed > 2, now.timeIntervalSince(lastDraw) > 0.2 else { return }
+        lastDraw = now
+        drawn = true
+        let mbps = Double(bytes) / 1_048_576 / elapsed
+        let eta = done > 0 && total > done ? elapsed * Double(total - done) / Double(done) : 0
+        printErrorNoNewline(String(format: "\r\u{1B}[Kscanning: %d/%d files, %.0f MB/s, ETA %.0f s", done, total, mbps, eta))
+    }
+
+    func finish() {
+        lock.lock()
+        defer { lock.unlock() }
+        if drawn { printErrorNoNewline("\r\u{1B}[K") }
+    }
+}
+
+func printErrorNoNewline(_ text: String) {
+    FileHandle.standardError.write(Data(text.utf8))
+}
