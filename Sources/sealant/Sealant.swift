@@ -15,6 +15,7 @@ struct Sealant: AsyncParsableCommand {
             HookCommand.self,
             RulesCommand.self,
             // Seal
+            ControllerCommand.self,
         ]
     )
 
