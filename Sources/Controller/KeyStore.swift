@@ -96,7 +96,7 @@ public struct LocalKeyDirectory: KeyStore {
         secret.metadata.fields["creationTimestamp"] = .string(GoDuration.rfc3339(now))
         let text = try ManifestWriter.yaml(secret.manifest())
         do {
-            try AtomicFile.write(text, to: file(for: name), mode: 0o600)
+            try AtomicFileWriter.write(text, to: file(for: name), mode: 0o600)
         } catch {
             throw ControllerError.keyStore(source: file(for: name), reason: "cannot write the key: \(error)")
         }

@@ -45,7 +45,7 @@ public enum Documents {
 
 /// Writes files atomically: a temporary file in the same directory (created with the final mode, so
 /// secrets are never readable by others even briefly), then a rename. Nothing is left behind on error.
-public enum AtomicFile {
+public enum AtomicFileWriter {
     public static func write(_ bytes: [UInt8], to path: String, mode: mode_t = 0o644) throws {
         let url = URL(fileURLWithPath: path)
         let directory = url.deletingLastPathComponent().path

@@ -101,7 +101,7 @@ public struct InPlaceSealer: Sendable {
                let permissions = attributes[.posixPermissions] as? NSNumber {
                 mode = mode_t(permissions.uint16Value)
             }
-            try AtomicFile.write(newText, to: path, mode: mode)
+            try AtomicFileWriter.write(newText, to: path, mode: mode)
         }
         return FileResult(path: path, replacements: replacements)
     }
@@ -144,7 +144,7 @@ public struct InPlaceSealer: Sendable {
     private static func isSeparator(_ line: Substring) -> Bool {
         guard line.hasPrefix("---") || line.hasPrefix("...") else { return false }
         let rest = line.dropFirst(3)
-        return rest.isEmpty || rest.first == " " || rest.first == "\t" || rest.first == "\n" || rest.first == "\r"
+        return rest.isEmpty || rest.first == " " || rest.first == "\t" || rest.first == "\n" || rest.first == "\r\n"
     }
 
     private static func isCommentOrBlank(_ line: Substring, columnZeroOnly: Bool) -> Bool {

@@ -100,8 +100,10 @@ public enum ManifestReader {
     public static func yamlDocuments(_ text: String, source: String) throws -> [ManifestValue] {
         var result: [ManifestValue] = []
         do {
+            // Not compose_all: its sequence stops silently at a syntax error.
+            let parser = try Parser(yaml: text)
             var index = 0
-            for node in try Yams.compose_all(yaml: text) {
+            while let node = try parser.nextRoot() {
                 index += 1
                 let value = try convert(node, source: source, document: index)
                 if value != .null { result.append(value) }
@@ -109,19 +111,30 @@ public enum ManifestReader {
         } catch let error as ManifestError {
             throw error
         } catch let error as YamlError {
-            throw ManifestError(source: source, "invalid YAML: \(oneLine(String(describing: error)))")
+            throw ManifestError(source: source, "invalid YAML: \(describe(error))")
         }
         return result
     }
 
-    private static func oneLine(_ text: String) -> String {
-        text.split(whereSeparator: \.isNewline).first.map(String.init)?.trimmingCharacters(in: .whitespaces) ?? text
+    /// Position and problem only: Yams' own description quotes the offending line, which may hold a secret.
+    static func describe(_ error: YamlError) -> String {
+        switch error {
+        case let .scanner(context, problem, mark, _), let .parser(context, problem, mark, _), let .composer(context, problem, mark, _):
+            return "line \(mark.line), column \(mark.column): \(problem)" + (context.map { " (\($0.text))" } ?? "")
+        case let .reader(problem, offset, _, _):
+            return "\(problem)" + (offset.map { " at byte \($0)" } ?? "")
+        case let .duplicatedKeysInMapping(duplicates, context):
+            return "duplicated key(s) \(duplicates.sorted().joined(separator: ", ")) near line \(context.mark.line)"
+        default:
+            return "\(error)"
+        }
     }
 
     private static func convert(_ node: Node, source: String, document: Int) throws -> ManifestValue {
         switch node {
         case .scalar(let scalar):
             if scalar.style != .plain && scalar.style != .any { return .string(scalar.string) }
+            if !YAMLScalars.mayResolveToNonString(scalar.string) { return .string(scalar.string) }
             switch Resolver.default.resolveTag(of: node) {
             case .null: return .null
             case .bool: return node.bool.map(ManifestValue.bool) ?? .string(scalar.string)
@@ -312,7 +325,7 @@ public enum ManifestWriter {
 
     /// YAML text for one document, preceded by `---`.
     public static func yaml(_ value: ManifestValue) throws -> String {
-        let body = try Yams.serialize(node: node(value), width: -1, allowUnicode: true, sortKeys: true)
+        let body = try Yams.serialize(node: node(value), width: -1, allowUnicode: true)
         return "---\n" + body
     }
 
@@ -322,18 +335,23 @@ public enum ManifestWriter {
         case .bool(let flag): return Node(flag ? "true" : "false", .init(.bool), .plain)
         case .number(let text): return Node(text, .init(.int), .plain)
         case .string(let text):
-            if text.contains("\n") { return Node(text, .init(.str), .literal) }
-            if Resolver.default.resolveTag(of: Node(text)) != .str { return Node(text, .init(.str), .doubleQuoted) }
+            if text.utf8.contains(0x0A) { return Node(text, .init(.str), .literal) }
+            if YAMLScalars.mayResolveToNonString(text), Resolver.default.resolveTag(of: Node(text)) != .str {
+                return Node(text, .init(.str), .doubleQuoted)
+            }
             return Node(text, .init(.str), .any)
         case .array(let items):
             return .sequence(.init(items.map(node)))
         case .object(let object):
-            return .mapping(.init(object.fields.map { (Node($0.key, .init(.str), keyStyle($0.key)), node($0.value)) }))
+            // Sorted here rather than with the emitter's sortKeys, whose per-key lookup is quadratic.
+            let sorted = object.fields.sorted { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }
+            return .mapping(.init(sorted.map { (Node($0.key, .init(.str), keyStyle($0.key)), node($0.value)) }))
         }
     }
 
     private static func keyStyle(_ key: String) -> Node.Scalar.Style {
-        Resolver.default.resolveTag(of: Node(key)) == .str ? .any : .doubleQuoted
+        guard YAMLScalars.mayResolveToNonString(key) else { return .any }
+        return Resolver.default.resolveTag(of: Node(key)) == .str ? .any : .doubleQuoted
     }
 
     /// Pretty JSON with a 2-space indent, as Go's `json.MarshalIndent` + `json.Indent` write it.
@@ -407,5 +425,18 @@ public enum ManifestWriter {
             }
         }
         return out + "\""
+    }
+}
+
+/// A cheap pre-check before Yams' regex-based tag resolution, which dominates the cost of large manifests.
+enum YAMLScalars {
+    private static let numericCharacters: Set<UInt8> = Set("0123456789abcdefABCDEFoOxX_.+-:eE".utf8)
+
+    /// False only when `text` certainly resolves to a string as a plain scalar: it is longer than any
+    /// null, bool or timestamp spelling, and has a character no int or float can contain.
+    static func mayResolveToNonString(_ text: String) -> Bool {
+        let utf8 = text.utf8
+        if utf8.count <= 40 { return true }
+        return utf8.allSatisfy { numericCharacters.contains($0) }
     }
 }

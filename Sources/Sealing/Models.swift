@@ -136,8 +136,7 @@ public struct Secret: Sendable, Equatable {
                 switch field.value {
                 case .null: data[field.key] = []
                 case .string(let text):
-                    let compact = text.filter { !$0.isWhitespace }
-                    guard let bytes = Data(base64Encoded: compact) else {
+                    guard let bytes = Data(base64Encoded: text) ?? Data(base64Encoded: Self.withoutWhitespace(text)) else {
                         throw fail("data.\(field.key) of Secret \(metadata.displayName) is not valid base64")
                     }
                     data[field.key] = [UInt8](bytes)
@@ -155,6 +154,11 @@ public struct Secret: Sendable, Equatable {
                 }
             }
         }
+    }
+
+    /// Base64 text with line breaks and spaces removed (as Go's decoder ignores newlines).
+    static func withoutWhitespace(_ text: String) -> String {
+        String(decoding: text.utf8.filter { $0 != 0x20 && $0 != 0x0A && $0 != 0x0D && $0 != 0x09 }, as: UTF8.self)
     }
 
     /// The manifest in Go's `v1.Secret` field order: kind, apiVersion, metadata, immutable, data, stringData, type.
@@ -242,7 +246,7 @@ public struct SealedSecret: Sendable, Equatable {
             for field in items.fields { if let text = field.value.string { encryptedData[field.key] = text } }
         }
         if let legacy = spec["data"]?.string, !legacy.isEmpty {
-            guard let bytes = Data(base64Encoded: legacy.filter { !$0.isWhitespace }) else {
+            guard let bytes = Data(base64Encoded: Secret.withoutWhitespace(legacy)) else {
                 throw fail("spec.data of SealedSecret \(metadata.displayName) is not valid base64")
             }
             legacyData = [UInt8](bytes)

@@ -190,6 +190,11 @@ public struct Unsealer: Sendable {
         return Secret(metadata: metadata, type: sealed.template.type, immutable: sealed.template.immutable, data: data)
     }
 
+    /// Unseals several SealedSecrets, spreading them over all cores; the first failure (in input order) is thrown.
+    public func unseal(_ list: [SealedSecret]) throws -> [Secret] {
+        try ParallelMap.map(list) { try unseal($0) }
+    }
+
     private func describe(_ error: Error, item: String, sealed: SealedSecret) -> String {
         let scope = sealed.scope
         let label = String(decoding: sealed.label, as: UTF8.self)

@@ -15,6 +15,12 @@ struct Sealant: AsyncParsableCommand {
             HookCommand.self,
             RulesCommand.self,
             // Seal
+            SealCommand.self,
+            UnsealCommand.self,
+            SealReencryptCommand.self,
+            SealValidateCommand.self,
+            SealKeygenCommand.self,
+            SealCertCommand.self,
             ControllerCommand.self,
         ]
     )

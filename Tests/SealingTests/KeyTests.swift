@@ -39,10 +39,10 @@ import Testing
         let directory = try TestSupport.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
         let listJSON = "{\"apiVersion\":\"v1\",\"kind\":\"List\",\"items\":[" + ManifestWriter.compactJSON(secret.manifest()) + "]}"
-        try AtomicFile.write(yaml, to: directory.appendingPathComponent("key.yaml").path)
-        try AtomicFile.write(listJSON, to: directory.appendingPathComponent("list.json").path)
-        try AtomicFile.write(try pair.privateKey.privateKeyPEM(pkcs8: true), to: directory.appendingPathComponent("key.pem").path)
-        try AtomicFile.write("not a key", to: directory.appendingPathComponent("README").path)
+        try AtomicFileWriter.write(yaml, to: directory.appendingPathComponent("key.yaml").path)
+        try AtomicFileWriter.write(listJSON, to: directory.appendingPathComponent("list.json").path)
+        try AtomicFileWriter.write(try pair.privateKey.privateKeyPEM(pkcs8: true), to: directory.appendingPathComponent("key.pem").path)
+        try AtomicFileWriter.write("not a key", to: directory.appendingPathComponent("README").path)
         let keys = try PrivateKeyLoader.load(paths: [directory.path])
         #expect(keys.count == 3)
         #expect(keys.allSatisfy { $0.hasSamePublicKey(as: pair.privateKey) })

@@ -122,6 +122,37 @@ import Testing
         #expect(throws: ManifestError.self) { try Documents.secrets(in: badBase64, source: "b.yaml") }
     }
 
+    @Test func plaintextStaysOutOfErrorMessages() throws {
+        let pair = try TestSupport.pair()
+        let sealer = Sealer(publicKey: try pair.certificate.publicKey())
+        let broken = [
+            "apiVersion: v1\nkind: Secret\nmetadata:\n  name: x\nstringData:\n  password: \(Self.plaintext): [\n",
+            "apiVersion: v1\nkind: Secret\nmetadata:\n  name: x\nstringData:\n  password: \"\(Self.plaintext)\n",
+            "apiVersion: v1\nkind: Secret\nmetadata:\n  name: x\ndata:\n  password: \(Self.plaintext)!!\n",
+            "apiVersion: v1\nkind: Secret\nmetadata:\n  name: x\nstringData:\n  password: [\(Self.plaintext)]\n",
+            "{\"kind\":\"Secret\",\"metadata\":{\"name\":\"x\"},\"stringData\":{\"password\":\"\(Self.plaintext)\"",
+        ]
+        for text in broken {
+            do {
+                _ = try Documents.seal(text, source: "in.yaml", sealer: sealer, options: SealOptions())
+                Issue.record("sealing malformed input succeeded")
+            } catch {
+                #expect(!"\(error)".contains(Self.plaintext), "\(error)")
+                #expect(!"\(error)".contains("\n"))
+            }
+        }
+        // In-place: a failing file is left exactly as it was and no temporary file remains.
+        let directory = try TestSupport.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let path = directory.appendingPathComponent("s.yaml").path
+        try AtomicFileWriter.write(broken[1], to: path)
+        let outcome = InPlaceSealer(sealer: sealer).seal(paths: [directory.path], dryRun: false)
+        #expect(outcome.errors.count == 1)
+        #expect(!outcome.errors.description.contains(Self.plaintext))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: directory.path) == ["s.yaml"])
+        #expect(try String(contentsOfFile: path, encoding: .utf8) == broken[1])
+    }
+
     @Test func secretWithoutNameFails() throws {
         let pair = try TestSupport.pair()
         let text = "apiVersion: v1\nkind: Secret\nmetadata:\n  namespace: a\nstringData:\n  password: \(Self.plaintext)\n"

@@ -6,7 +6,7 @@ import Testing
 @Suite struct PythonInteropTests {
     /// Runs a script from Fixtures/sealing with python3; fails the test with a clear message when
     /// python3 or the `cryptography` package is missing.
-    static func runPython(_ script: String, arguments: [String], input: String) throws -> String {
+    static func requirePythonCryptography() throws {
         let probe = Process()
         probe.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         probe.arguments = ["python3", "-c", "import cryptography"]
@@ -21,6 +21,10 @@ import Testing
         guard probe.terminationStatus == 0 else {
             throw SealError("interop tests need python3 with the `cryptography` package: run `pip install cryptography`")
         }
+    }
+
+    static func runPython(_ script: String, arguments: [String], input: String) throws -> String {
+        try requirePythonCryptography()
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = ["python3", TestSupport.fixtures.appendingPathComponent(script).path] + arguments
@@ -53,7 +57,7 @@ import Testing
         let directory = try TestSupport.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
         let keyPath = directory.appendingPathComponent("key.pem").path
-        try AtomicFile.write(try pair.privateKey.privateKeyPEM(pkcs8: true), to: keyPath, mode: 0o600)
+        try AtomicFileWriter.write(try pair.privateKey.privateKeyPEM(pkcs8: true), to: keyPath, mode: 0o600)
         let label = scope.label(namespace: "team-a", name: "db-credentials")
         let blobs = try Self.samples.map { try HybridCipher.sealToBase64($0, publicKey: pair.certificate.publicKey(), label: label) }
         let output = try Self.runPython("open_sealed.py", arguments: [keyPath, Self.hex(label)], input: blobs.joined(separator: "\n") + "\n")
@@ -67,7 +71,7 @@ import Testing
         let directory = try TestSupport.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
         let certPath = directory.appendingPathComponent("cert.pem").path
-        try AtomicFile.write(try pair.certificate.pem(), to: certPath)
+        try AtomicFileWriter.write(try pair.certificate.pem(), to: certPath)
         let label = scope.label(namespace: "team-a", name: "db-credentials")
         let input = Self.samples.map { Data($0).base64EncodedString() }.joined(separator: "\n") + "\n"
         let output = try Self.runPython("seal_python.py", arguments: [certPath, Self.hex(label)], input: input)
@@ -95,10 +99,58 @@ import Testing
         let directory = try TestSupport.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
         let keyPath = directory.appendingPathComponent("key.pem").path
-        try AtomicFile.write(try pair.privateKey.privateKeyPEM(), to: keyPath, mode: 0o600)
+        try AtomicFileWriter.write(try pair.privateKey.privateKeyPEM(), to: keyPath, mode: 0o600)
         let names = sealed[0].encryptedData.keys.sorted()
         let output = try Self.runPython("open_sealed.py", arguments: [keyPath, Self.hex(Array("prod/app".utf8))],
                                         input: names.compactMap { sealed[0].encryptedData[$0] }.joined(separator: "\n") + "\n")
         #expect(output.split(separator: "\n").map(String.init) == [Data([0, 1, 2]).base64EncodedString(), Data("s3cr3t-value".utf8).base64EncodedString()])
+    }
+}
+
+/// The controller HTTP client against a stand-in controller written in Python.
+@Suite struct ControllerClientTests {
+    @Test func certVerifyAndRotateAgainstAFakeController() async throws {
+        try PythonInteropTests.requirePythonCryptography()
+        let pair = try TestSupport.pair()
+        let directory = try TestSupport.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let keyPath = directory.appendingPathComponent("key.pem").path
+        let certPath = directory.appendingPathComponent("cert.pem").path
+        try AtomicFileWriter.write(try pair.privateKey.privateKeyPEM(), to: keyPath, mode: 0o600)
+        try AtomicFileWriter.write(try pair.certificate.pem(), to: certPath)
+        let port = 20_000 + Int.random(in: 0 ..< 20_000)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", TestSupport.fixtures.appendingPathComponent("fake_controller.py").path, keyPath, certPath, String(port)]
+        let stdout = Pipe(), stdin = Pipe()
+        process.standardOutput = stdout
+        process.standardInput = stdin // the controller exits when this closes
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        defer {
+            try? stdin.fileHandleForWriting.close()
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+        }
+        _ = stdout.fileHandleForReading.availableData // blocks until "ready"
+
+        let client = try ControllerClient(string: "http://127.0.0.1:\(port)")
+        let pem = try await client.certificatePEM()
+        let certificate = try SealingCertificate(pem: pem, source: "controller")
+        #expect(certificate.publicKey.hasSamePublicKey(as: pair.privateKey))
+
+        var secret = Secret(stringData: ["k": "v"])
+        secret.metadata.name = "s"
+        secret.metadata.namespace = "n"
+        let sealed = try Sealer(certificate: certificate).seal(secret, options: SealOptions(scope: .namespaceWide))
+        #expect(try await client.verify(sealed))
+        var moved = sealed
+        moved.metadata.namespace = "other"
+        #expect(try await !client.verify(moved))
+
+        let rotated = try await client.rotate(sealed)
+        #expect(rotated.encryptedData["k"] != sealed.encryptedData["k"])
+        #expect(rotated.scope == .namespaceWide)
+        #expect(try Unsealer(keys: [pair.privateKey]).unseal(rotated).data["k"] == Array("v".utf8))
     }
 }

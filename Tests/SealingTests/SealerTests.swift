@@ -162,6 +162,21 @@ import Testing
         #expect(try Self.unsealer().unseal(again).data["dsn"] == Array("postgres://u:pw@db".utf8))
     }
 
+    @Test func unsealsSeveralSealedSecretsInOrder() throws {
+        let text = (0 ..< 6).map { "---\napiVersion: v1\nkind: Secret\nmetadata: {name: s\($0), namespace: n}\nstringData: {k: 'v\($0)'}\n" }.joined()
+        var sealed = try Documents.seal(text, source: "in", sealer: Self.sealer(), options: SealOptions())
+        let secrets = try Self.unsealer().unseal(sealed)
+        #expect(secrets.map(\.metadata.name) == (0 ..< 6).map { "s\($0)" })
+        #expect(secrets.map { $0.data["k"] ?? [] } == (0 ..< 6).map { Array("v\($0)".utf8) })
+        sealed[4].metadata.name = "moved"
+        do {
+            _ = try Self.unsealer().unseal(sealed)
+            Issue.record("a moved SealedSecret unsealed")
+        } catch {
+            #expect("\(error)".contains("n/moved"))
+        }
+    }
+
     @Test func legacySpecDataIsRead() throws {
         let pair = try TestSupport.pair()
         let inner = #"{"apiVersion":"v1","kind":"Secret","metadata":{"name":"old","namespace":"n"},"data":{"k":"dmFsdWU="}}"#

@@ -1,0 +1,82 @@
+import Foundation
+import Testing
+@testable import Sealing
+
+/// `seal --in-place`: only Secret documents change; every other byte stays.
+@Suite struct InPlaceSealerTests {
+    static func sealer() throws -> InPlaceSealer {
+        InPlaceSealer(sealer: Sealer(publicKey: try TestSupport.pair().certificate.publicKey()))
+    }
+
+    static let before = "# file header\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cfg  # inline\ndata:\n  a: \"1\"\n"
+    static let secretDoc = "apiVersion: v1\nkind: Secret\nmetadata:\n  name: creds\n  namespace: prod\nstringData:\n  token: plain-token-value  # goes\n"
+    static let after = "--- # third\napiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\n...\n"
+
+    @Test func replacesOnlyTheSecretDocument() throws {
+        let text = Self.before + "---\n# about the secret\n\n" + Self.secretDoc + "# after the secret\n\n" + Self.after
+        let (output, replacements) = try Self.sealer().rewrite(text, source: "app.yaml")
+        #expect(replacements == [.init(document: 2, line: 11, secret: "prod/creds")])
+        #expect(output.hasPrefix(Self.before + "---\n# about the secret\n\napiVersion: bitnami.com/v1alpha1\nkind: SealedSecret\n"))
+        #expect(output.hasSuffix("      namespace: prod\n# after the secret\n\n" + Self.after))
+        #expect(!output.contains("plain-token-value"))
+        // The new document unseals to the original value.
+        let sealedText = output.components(separatedBy: "---\n")[1].components(separatedBy: "--- # third")[0]
+        let sealed = try Documents.sealedSecrets(in: sealedText, source: "x")[0]
+        #expect(try Unsealer(keys: [TestSupport.pair().privateKey]).unseal(sealed).data["token"] == Array("plain-token-value".utf8))
+    }
+
+    @Test func secretAsFirstDocumentAndCRLF() throws {
+        let text = (Self.secretDoc + "---\n" + Self.before).replacingOccurrences(of: "\n", with: "\r\n")
+        let (output, replacements) = try Self.sealer().rewrite(text, source: "crlf.yaml")
+        #expect(replacements.map(\.document) == [1])
+        #expect(output.hasPrefix("apiVersion: bitnami.com/v1alpha1\r\nkind: SealedSecret\r\n"))
+        #expect(output.hasSuffix("---\r\n" + Self.before.replacingOccurrences(of: "\n", with: "\r\n")))
+        #expect(!output.replacingOccurrences(of: "\r\n", with: "").contains("\n"))
+    }
+
+    @Test func fileWithoutSecretsIsUntouched() throws {
+        let (output, replacements) = try Self.sealer().rewrite(Self.before + "---\n" + Self.after, source: "x.yaml")
+        #expect(replacements.isEmpty)
+        #expect(output == Self.before + "---\n" + Self.after)
+    }
+
+    @Test func directoriesDryRunAndErrors() throws {
+        let directory = try TestSupport.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let sub = directory.appendingPathComponent("sub")
+        let hidden = directory.appendingPathComponent(".git")
+        try FileManager.default.createDirectory(at: sub, withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(at: hidden, withIntermediateDirectories: true)
+        let good = directory.appendingPathComponent("a.yaml").path
+        let json = sub.appendingPathComponent("b.json").path
+        let bad = sub.appendingPathComponent("c.yml").path
+        let ignored = hidden.appendingPathComponent("d.yaml").path
+        let text = Self.before + "---\n" + Self.secretDoc
+        try AtomicFileWriter.write(text, to: good)
+        try AtomicFileWriter.write(#"{"apiVersion":"v1","kind":"Secret","metadata":{"name":"j","namespace":"n"},"data":{"a":"YQ=="}}"#, to: json)
+        let badText = "apiVersion: v1\nkind: Secret\nmetadata:\n  namespace: n\nstringData:\n  k: v\n" // no name
+        try AtomicFileWriter.write(badText, to: bad)
+        try AtomicFileWriter.write(Self.secretDoc, to: ignored)
+        try AtomicFileWriter.write("not yaml at all: [", to: sub.appendingPathComponent("notes.txt").path)
+
+        let dry = try Self.sealer().seal(paths: [directory.path], dryRun: true)
+        #expect(dry.results.map(\.path) == [good, json])
+        #expect(dry.errors.map(\.path) == [bad])
+        #expect(dry.errors.first?.message.contains("missing metadata.name") == true)
+        #expect(try String(contentsOfFile: good, encoding: .utf8) == text)
+
+        let real = try Self.sealer().seal(paths: [directory.path], dryRun: false)
+        #expect(real.results.flatMap(\.replacements).count == 2)
+        #expect(try String(contentsOfFile: good, encoding: .utf8).contains("kind: SealedSecret"))
+        #expect(try String(contentsOfFile: json, encoding: .utf8).hasPrefix("{\n  \"kind\": \"SealedSecret\""))
+        #expect(try String(contentsOfFile: bad, encoding: .utf8) == badText)
+        #expect(try String(contentsOfFile: ignored, encoding: .utf8) == Self.secretDoc)
+        // Nothing but our files in the directories: no temporary files left behind.
+        #expect(try FileManager.default.contentsOfDirectory(atPath: sub.path).sorted() == ["b.json", "c.yml", "notes.txt"])
+    }
+
+    @Test func unparsableDocumentThatLooksLikeASecretIsAnError() throws {
+        let text = "apiVersion: v1\nkind: Secret\nmetadata:\n  name: {{ .Values.name }}\nstringData:\n  k: v\n"
+        #expect(throws: InPlaceSealer.FileError.self) { try Self.sealer().rewrite(text, source: "helm.yaml") }
+    }
+}
