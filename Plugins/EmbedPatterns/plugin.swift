@@ -16,8 +16,10 @@ struct EmbedPatterns: BuildToolPlugin {
             .buildCommand(
                 displayName: "Embedding \(files.count) rule files from patterns/",
                 executable: try context.tool(named: "embed-patterns").url,
-                arguments: [output.path] + files.map(\.path),
-                inputFiles: files,
+                // The tool lists the folder itself when it runs, and the folder is an input too, so a
+                // rule file added or removed is picked up without re-planning the build.
+                arguments: [output.path, patterns.path],
+                inputFiles: [patterns] + files,
                 outputFiles: [output]
             )
         ]

@@ -78,6 +78,8 @@ struct CompiledRule: Sendable {
         case pcre2Only(reason: String)
         /// No regex: the rule reports files whose path matches.
         case pathOnly
+        /// A structural manifest check instead of a regex.
+        case analyzer(ManifestAnalyzer.Kind)
     }
 
     let rule: Rule

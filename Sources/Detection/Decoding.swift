@@ -40,7 +40,8 @@ enum SegmentDecoder {
     /// Patterns (in the Vectorscan database) marking where an encoded span may start; the match
     /// end minus `width` is the span's first byte.
     enum Trigger: Int, CaseIterable {
-        /// Base64 of printable text: every 4th character is one of I-Z, a-f (top 6 bits of 0x20-0x7E).
+        /// Base64 of printable text: every 4th character is one of I-Z, a-f (top 6 bits of 0x20-0x7E),
+        /// or C-D (tab, newline, carriage return: short lines such as a base64'd .env file).
         case base64
         case hex
         case percent
@@ -48,7 +49,7 @@ enum SegmentDecoder {
 
         var expression: String {
             switch self {
-            case .base64: return "(?:^|[^A-Za-z0-9+/_-])(?:[I-Za-f][A-Za-z0-9+/_-]{3}){4}"
+            case .base64: return "(?:^|[^A-Za-z0-9+/_-])(?:[C-DI-Za-f][A-Za-z0-9+/_-]{3}){4}"
             case .hex: return "(?:^|[^0-9A-Za-z])[0-9a-fA-F]{32}"
             case .percent: return "%[0-9A-Fa-f]{2}"
             case .unicode: return "\\\\u[0-9A-Fa-f]{4}"
@@ -80,7 +81,9 @@ enum SegmentDecoder {
                 switch trigger {
                 case .percent, .unicode:
                     let seg = escapeRun(bytes, from: start)
-                    covered = max(covered, seg.range.upperBound)
+                    // A lone escape (`%2F` in a URL) decodes nothing: the rest of the token may
+                    // still hold base64 or hex, so only this escape is covered.
+                    covered = max(covered, seg.decoded.isEmpty ? start + 1 : seg.range.upperBound)
                     if !seg.decoded.isEmpty {
                         budget -= seg.decoded.count
                         if isPrintable(seg.decoded) { result.append(seg) }
@@ -114,11 +117,29 @@ enum SegmentDecoder {
     }
 
     /// Printable ASCII/UTF-8 text with at most 5% other bytes.
+    /// Bytes >= 0x80 count as text only when they form UTF-8: random binary (a hex digest) has
+    /// few control bytes but almost never valid UTF-8. A character cut at the end is not held
+    /// against the text (the hex decoder checks an 8-byte prefix).
     static func isPrintable(_ bytes: [UInt8]) -> Bool {
         guard bytes.count >= 6 else { return false }
         var bad = 0
-        for b in bytes where !(b >= 0x20 && b < 0x7F) && b != 0x09 && b != 0x0A && b != 0x0D && b < 0x80 {
-            bad += 1
+        var i = 0
+        let n = bytes.count
+        while i < n {
+            let b = bytes[i]
+            if b < 0x80 {
+                if !(b >= 0x20 && b < 0x7F) && b != 0x09 && b != 0x0A && b != 0x0D { bad += 1 }
+                i += 1
+                continue
+            }
+            let length = b >= 0xF5 ? 0 : b >= 0xF0 ? 4 : b >= 0xE0 ? 3 : b >= 0xC2 ? 2 : 0
+            if length > 0 && i + length > n && (i + 1..<n).allSatisfy({ bytes[$0] & 0xC0 == 0x80 }) { break }
+            if length == 0 || i + length > n || !(i + 1..<i + length).allSatisfy({ bytes[$0] & 0xC0 == 0x80 }) {
+                bad += 1
+                i += 1
+                continue
+            }
+            i += length
         }
         return bad * 20 <= bytes.count
     }
@@ -151,7 +172,7 @@ enum SegmentDecoder {
         var probe = range.lowerBound
         while probe < min(range.upperBound, range.lowerBound + 16) {
             let v = base64Values[Int(bytes[probe])]
-            if v < 8 || v > 31 { return nil }
+            if v < 2 || v > 31 || (v > 3 && v < 8) { return nil }  // 2...3: \t \n \r; 8...31: 0x20-0x7F
             probe += 4
         }
         var out = [UInt8]()

@@ -60,13 +60,19 @@ public final class Detector: Sendable {
             let stage: CompiledRule.Stage
             if let source = rule.regex {
                 switch Detector.vectorscanStage(for: source) {
-                case .success(let (flags, lookBehind)):
+                case .success(let (expression, flags, lookBehind)):
                     stage = .vectorscan(lookBehind: lookBehind)
-                    patterns.append(VectorscanPattern(expression: source, id: UInt32(compiled.count), flags: flags))
+                    patterns.append(VectorscanPattern(expression: expression, id: UInt32(compiled.count), flags: flags))
                 case .failure(let reason):
                     stage = .pcre2Only(reason: reason.message)
                     fallbacks.append((rule.id, reason.message))
                 }
+            } else if let name = rule.analyzer {
+                guard let kind = ManifestAnalyzer.Kind(rawValue: name) else {
+                    throw RuleCompileError(ruleID: rule.id, field: "analyzer",
+                                           reason: "unknown analyzer '\(name)' (known: \(ManifestAnalyzer.Kind.allCases.map(\.rawValue).joined(separator: ", ")))")
+                }
+                stage = .analyzer(kind)
             } else {
                 stage = .pathOnly
             }
@@ -96,24 +102,37 @@ public final class Detector: Sendable {
         for (i, trigger) in SegmentDecoder.Trigger.allCases.enumerated() {
             patterns.append(VectorscanPattern(expression: trigger.expression, id: triggerBase + UInt32(i), flags: 0))
         }
+        self.globalAllowlists = try ruleSet.allowlists.map { try CompiledAllowlist($0, ownerID: "global allowlist") }
+        // hs_expression_info passes some patterns that hs_compile then refuses (e.g. one that can
+        // match the empty string): such a rule falls back to PCRE2 alone, like one rejected up front.
+        var database: VectorscanDatabase?
+        while !patterns.isEmpty {
+            if let cached = cache?.load(patterns: patterns) {
+                database = cached
+                break
+            }
+            do {
+                let built = try VectorscanDatabase.compile(patterns)
+                cache?.store(built, patterns: patterns)
+                database = built
+                break
+            } catch let error as VectorscanCompileError {
+                let id = error.expression >= 0 && error.expression < patterns.count ? Int(patterns[error.expression].id) : -1
+                guard id >= 0 && id < compiled.count else {
+                    throw RuleCompileError(ruleID: "keyword", field: "regex", reason: error.message)
+                }
+                let rule = compiled[id]
+                compiled[id] = CompiledRule(rule: rule.rule, regex: rule.regex, path: rule.path,
+                                            stage: .pcre2Only(reason: error.message), keywordIDs: rule.keywordIDs,
+                                            allowlists: rule.allowlists, checksum: rule.checksum)
+                fallbacks.append((rule.rule.id, error.message))
+                patterns.remove(at: error.expression)
+            }
+        }
+        self.database = database
         self.rules = compiled
         self.keywords = keywords
         self.pcre2OnlyRules = fallbacks
-        self.globalAllowlists = try ruleSet.allowlists.map { try CompiledAllowlist($0, ownerID: "global allowlist") }
-        if patterns.isEmpty {
-            database = nil
-        } else if let cached = cache?.load(patterns: patterns) {
-            database = cached
-        } else {
-            do {
-                database = try VectorscanDatabase.compile(patterns)
-            } catch let error as VectorscanCompileError {
-                let id = error.expression >= 0 && error.expression < patterns.count ? Int(patterns[error.expression].id) : -1
-                throw RuleCompileError(ruleID: id >= 0 && id < compiled.count ? compiled[id].rule.id : "keyword",
-                                       field: "regex", reason: error.message)
-            }
-            if let database { cache?.store(database, patterns: patterns) }
-        }
     }
 
     /// A scanner for one thread.
@@ -123,17 +142,74 @@ public final class Detector: Sendable {
     public static var engineVersion: String { Vectorscan.version }
 
     /// Flags and look-behind for a rule regex, or why Vectorscan cannot take it.
-    static func vectorscanStage(for source: String) -> Result<(UInt32, Int), RuleStageError> {
+    ///
+    /// Vectorscan only finds candidates (PCRE2 confirms them), so its copy of the regex may match
+    /// more: bounded repeats like `{20,12000}` become `{20,}`, which compiles an order of magnitude
+    /// faster and scans as fast. The look-behind still comes from the exact regex's widest match.
+    static func vectorscanStage(for source: String) -> Result<(String, UInt32, Int), RuleStageError> {
+        let relaxed = relaxingBoundedRepeats(source)
         for flags in [UInt32(0), UInt32(HS_FLAG_PREFILTER)] {
-            if case .success(let info) = Vectorscan.info(source, flags: flags) {
-                let lookBehind = info.maxWidth.map { min($0, maxLookBehind) } ?? unboundedLookBehind
-                return .success((flags, lookBehind))
-            }
+            guard case .success(let relaxedInfo) = Vectorscan.info(relaxed, flags: flags) else { continue }
+            var maxWidth = relaxedInfo.maxWidth
+            if relaxed != source, case .success(let exact) = Vectorscan.info(source, flags: flags) { maxWidth = exact.maxWidth }
+            let lookBehind = maxWidth.map { min($0, maxLookBehind) } ?? unboundedLookBehind
+            return .success((relaxed, flags, lookBehind))
         }
         if case .failure(let error) = Vectorscan.info(source, flags: 0) {
             return .failure(RuleStageError(message: error.message))
         }
         return .failure(RuleStageError(message: "rejected by Vectorscan"))
+    }
+
+    /// `source` with every bounded repeat `{m,n}` (n ≥ 10) outside character classes and escapes
+    /// turned into `{m,}`.
+    static func relaxingBoundedRepeats(_ source: String) -> String {
+        let chars = Array(source.unicodeScalars)
+        var out = String.UnicodeScalarView()
+        var i = 0
+        var inClass = false
+        while i < chars.count {
+            let c = chars[i]
+            if c == "\\" && i + 1 < chars.count {
+                out.append(c)
+                out.append(chars[i + 1])
+                i += 2
+                continue
+            }
+            if inClass {
+                if c == "]" { inClass = false }
+                out.append(c)
+                i += 1
+                continue
+            }
+            if c == "[" {
+                inClass = true
+                out.append(c)
+                // A `]` right after `[` or `[^` is a literal member.
+                if i + 1 < chars.count && chars[i + 1] == "^" { out.append(chars[i + 1]); i += 1 }
+                if i + 1 < chars.count && chars[i + 1] == "]" { out.append(chars[i + 1]); i += 1 }
+                i += 1
+                continue
+            }
+            if c == "{" {
+                var j = i + 1
+                var low = ""
+                while j < chars.count, chars[j].properties.numericType != nil, chars[j].isASCII { low.unicodeScalars.append(chars[j]); j += 1 }
+                if !low.isEmpty, j < chars.count, chars[j] == "," {
+                    j += 1
+                    var high = ""
+                    while j < chars.count, chars[j].properties.numericType != nil, chars[j].isASCII { high.unicodeScalars.append(chars[j]); j += 1 }
+                    if j < chars.count, chars[j] == "}", let n = Int(high), n >= 10 {
+                        out.append(contentsOf: "{\(low),}".unicodeScalars)
+                        i = j + 1
+                        continue
+                    }
+                }
+            }
+            out.append(c)
+            i += 1
+        }
+        return String(out)
     }
 
     /// A Vectorscan expression matching `text` literally.

@@ -39,7 +39,7 @@ public enum RuleCheck {
     static func check(_ rule: Rule, scanner: Scanner, requireSamples: Bool) -> [Failure] {
         var failures = [Failure]()
         func fail(_ problem: String) { failures.append(Failure(ruleID: rule.id, problem: problem)) }
-        let path = "sample.txt"
+        let path = rule.samplePath ?? "sample.txt"
         if requireSamples && rule.examples.isEmpty && rule.sampleSecrets.isEmpty {
             fail("has no examples or sampleSecrets")
         }

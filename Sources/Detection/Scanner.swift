@@ -31,6 +31,7 @@ public final class Scanner {
         var context = UnitContext(top: bytes, provenance: provenance, firstLine: firstLine, owned: owned,
                                   budget: detector.options.maxDecodedBytes)
         scanLayer(bytes, depth: 0, outer: nil, encodings: [], context: &context)
+        runAnalyzers(bytes, context: &context)
         reportPathRules(&context)
         return context.findings
     }
@@ -54,6 +55,9 @@ public final class Scanner {
         var findings: [Finding] = []
         var seen = Set<SeenKey>()
         var pathMatches: [Int: Bool] = [:]
+        /// Text and inline-allow status of each line range findings fell on: a long (minified) line
+        /// holding many findings is copied and searched once, and its findings share one string.
+        var lineTexts: [Range<Int>: (text: String, inlineAllow: Bool)] = [:]
 
         init(top: UnsafeRawBufferPointer, provenance: Provenance, firstLine: Int, owned: Range<Int>?, budget: Int) {
             self.top = top
@@ -61,6 +65,14 @@ public final class Scanner {
             self.firstLine = firstLine
             self.owned = owned
             self.budget = budget
+        }
+
+        mutating func lineText(_ range: Range<Int>) -> (text: String, inlineAllow: Bool) {
+            if let known = lineTexts[range] { return known }
+            let bytes = UnsafeRawBufferPointer(rebasing: top[range])
+            let entry = (String(decoding: bytes, as: UTF8.self), Scanner.containsInlineAllow(bytes))
+            lineTexts[range] = entry
+            return entry
         }
 
         mutating func lines() -> LineIndex {
@@ -85,15 +97,18 @@ public final class Scanner {
         return result
     }
 
+    /// - Parameter inheritedKeywords: keyword hits of the enclosing layers: a keyword anywhere in
+    ///   the unit (e.g. `commit_token: <base64>`) gates rules on decoded text too, as in gitleaks.
     private func scanLayer(_ bytes: UnsafeRawBufferPointer, depth: Int, outer: Range<Int>?, encodings: [Encoding],
-                           context: inout UnitContext) {
+                           inheritedKeywords: [Bool] = [], context: inout UnitContext) {
         guard bytes.count > 0 else { return }
         collector.resetKeywords()
         if let database = detector.database, let scratch {
             database.scan(bytes, scratch: scratch, collector: collector)
         }
         let candidates = collector.drain()
-        let keywordHits = collector.keywordHits
+        var keywordHits = collector.keywordHits
+        for (i, hit) in inheritedKeywords.enumerated() where hit { keywordHits[i] = true }
         let triggers = collector.triggerEnds
 
         // Vectorscan-confirmed rules: windows around candidate ends, merged per rule.
@@ -139,6 +154,7 @@ public final class Scanner {
             let location = outer ?? segment.range
             segment.decoded.withUnsafeBytes { decoded in
                 scanLayer(decoded, depth: depth + 1, outer: location, encodings: encodings + [segment.encoding],
+                          inheritedKeywords: keywordHits,
                           context: &context)
             }
         }
@@ -171,16 +187,16 @@ public final class Scanner {
         let entropy = Entropy.shannon(secretBytes)
         if let threshold = rule.rule.entropy, entropy <= threshold { return }
         if let checksum = rule.checksum, !checksum.isValid(secret) { return }
+        // Sealed Secrets ciphertext is safe to commit, whatever rule its shape happens to match.
+        if secretRange.count >= 360, SealedBlob.isSealed(base64: secret) { return }
 
         let key = SeenKey(rule: ruleIndex, location: location, secret: secret)
         guard !context.seen.contains(key) else { return }
 
         let lines = context.lines()
         let lineRange = lines.lines(spanning: location, count: context.top.count)
-        let line = String(decoding: UnsafeRawBufferPointer(rebasing: context.top[lineRange]), as: UTF8.self)
-        if !detector.options.ignoreInlineAllow && (line.contains("sealant:allow") || line.contains("gitleaks:allow")) {
-            return
-        }
+        let (line, inlineAllow) = context.lineText(lineRange)
+        if !detector.options.ignoreInlineAllow && inlineAllow { return }
         let match = String(decoding: UnsafeRawBufferPointer(rebasing: bytes[m.range]), as: UTF8.self)
         let path = context.provenance.file
         let commit = context.provenance.commit
@@ -205,10 +221,24 @@ public final class Scanner {
             fingerprint: Fingerprint.content(file: path, ruleID: rule.rule.id, secret: secret)))
     }
 
+    /// Structural manifest checks, on the original text only.
+    private func runAnalyzers(_ bytes: UnsafeRawBufferPointer, context: inout UnitContext) {
+        var wanted = [ManifestAnalyzer.Kind: Int]()
+        for (index, rule) in detector.rules.enumerated() {
+            if case .analyzer(let kind) = rule.stage, pathMatches(rule, index: index, context: &context) { wanted[kind] = index }
+        }
+        guard !wanted.isEmpty else { return }
+        for hit in ManifestAnalyzer.hits(in: bytes, kinds: Set(wanted.keys), matcher: matcher) {
+            guard let index = wanted[hit.kind] else { continue }
+            record(PCRE2Match(range: hit.match, groups: [hit.value]), rule: detector.rules[index], ruleIndex: index,
+                   bytes: bytes, outer: nil, encodings: [], depth: 0, context: &context)
+        }
+    }
+
     /// Path-only rules report the file itself.
     private func reportPathRules(_ context: inout UnitContext) {
         for (index, rule) in detector.rules.enumerated() {
-            guard case .pathOnly = rule.stage, !rule.rule.skipReport, pathMatches(rule, index: index, context: &context) else { continue }
+            guard case .pathOnly = rule.stage, rule.rule.regex == nil, !rule.rule.skipReport, pathMatches(rule, index: index, context: &context) else { continue }
             let path = context.provenance.file
             let match = "file detected: \(path)"
             context.findings.append(Finding(
@@ -216,6 +246,24 @@ public final class Scanner {
                 startColumn: 0, endColumn: 0, match: match, secret: "", provenance: context.provenance,
                 entropy: 0, tags: rule.rule.tags, fingerprint: Fingerprint.content(file: path, ruleID: rule.rule.id, secret: path)))
         }
+    }
+
+    /// Whether `bytes` contain `sealant:allow` or `gitleaks:allow` (a byte search: lines can be megabytes).
+    static func containsInlineAllow(_ bytes: UnsafeRawBufferPointer) -> Bool {
+        guard let base = bytes.baseAddress else { return false }
+        func has(_ word: StaticString, at offset: Int) -> Bool {
+            let count = word.utf8CodeUnitCount
+            guard offset >= 0, offset + count <= bytes.count else { return false }
+            return memcmp(base + offset, word.utf8Start, count) == 0
+        }
+        var p = base
+        let end = base + bytes.count
+        while p < end, let hit = memchr(p, Int32(UInt8(ascii: ":")), end - p) {
+            let colon = UnsafeRawPointer(hit) - base
+            if has("allow", at: colon + 1) && (has("sealant", at: colon - 7) || has("gitleaks", at: colon - 8)) { return true }
+            p = UnsafeRawPointer(hit) + 1
+        }
+        return false
     }
 
     /// Start of the line holding `offset`, looking back at most 4 KiB.

@@ -79,7 +79,10 @@ public enum ConfigLoader {
         }
         var own = try raw.ruleSet(source: source)
 
-        guard let extend = raw.extend, extend.useDefault == true || extend.path != nil else { return own }
+        guard let extend = raw.extend, extend.useDefault == true || extend.path != nil else {
+            try requireRegexOrPath(own, source: source)
+            return own
+        }
         if extend.useDefault == true && extend.path != nil {
             throw ConfigError(file: source, reason: "[extend] may set useDefault or path, not both")
         }
@@ -95,7 +98,17 @@ public enum ConfigLoader {
         let disabled = Set(extend.disabledRules ?? [])
         base.rules.removeAll { disabled.contains($0.id) }
         own = merge(base: base, override: own)
+        // Checked after merging: an override of a base rule may set only some attributes (e.g. allowlists).
+        try requireRegexOrPath(own, source: source)
         return own
+    }
+
+    /// Every rule needs a regex, a path, or both (or an analyzer). Base rules were checked when their file loaded,
+    /// so a rule failing here was defined in `source`.
+    private static func requireRegexOrPath(_ set: RuleSet, source: String) throws {
+        if let rule = set.rules.first(where: { $0.regex == nil && $0.path == nil && $0.analyzer == nil }) {
+            throw ConfigError(file: source, ruleID: rule.id, reason: "a rule needs a regex, a path, or both")
+        }
     }
 
     /// A rule redefined by id replaces the base rule's attributes that it sets; allowlists are appended.
@@ -112,7 +125,15 @@ public enum ConfigLoader {
                 if rule.entropy != nil { merged.entropy = rule.entropy }
                 if !rule.keywords.isEmpty { merged.keywords = rule.keywords }
                 if rule.path != nil { merged.path = rule.path }
+                if rule.analyzer != nil { merged.analyzer = rule.analyzer }
                 if !rule.tags.isEmpty { merged.tags = rule.tags }
+                if rule.checksum != nil { merged.checksum = rule.checksum }
+                if rule.skipReport { merged.skipReport = true }
+                if !rule.examples.isEmpty { merged.examples = rule.examples }
+                if !rule.negativeExamples.isEmpty { merged.negativeExamples = rule.negativeExamples }
+                if !rule.sampleSecrets.isEmpty { merged.sampleSecrets = rule.sampleSecrets }
+                if rule.sampleKey != nil { merged.sampleKey = rule.sampleKey }
+                if rule.samplePath != nil { merged.samplePath = rule.samplePath }
                 merged.allowlists += rule.allowlists
                 rules[i] = merged
             } else {
@@ -199,13 +220,15 @@ private struct RawRule: Decodable {
     var negativeExamples: [String]?
     var sampleSecrets: [String]?
     var sampleKey: String?
+    var analyzer: String?
+    var samplePath: String?
 
     func rule(source: String, position: Int) throws -> Rule {
         guard let id, !id.isEmpty else {
             throw ConfigError(file: source, reason: "rule #\(position + 1) has no id")
         }
-        if regex == nil && path == nil {
-            throw ConfigError(file: source, ruleID: id, reason: "a rule needs a regex, a path, or both")
+        if regex != nil && analyzer != nil {
+            throw ConfigError(file: source, ruleID: id, reason: "a rule has either a regex or an analyzer, not both")
         }
         if allowlist != nil && allowlists != nil {
             throw ConfigError(file: source, ruleID: id, reason: "use [[rules.allowlists]] or the older [rules.allowlist], not both")
@@ -218,7 +241,7 @@ private struct RawRule: Decodable {
                     entropy: entropy?.value, keywords: keywords ?? [], path: path, tags: tags ?? [],
                     allowlists: lists, skipReport: skipReport ?? false, checksum: checksum,
                     examples: examples ?? [], negativeExamples: negativeExamples ?? [],
-                    sampleSecrets: sampleSecrets ?? [], sampleKey: sampleKey)
+                    sampleSecrets: sampleSecrets ?? [], sampleKey: sampleKey, analyzer: analyzer, samplePath: samplePath)
     }
 }
 

@@ -28,13 +28,19 @@ public struct Rule: Sendable, Equatable {
     public var sampleSecrets: [String]
     /// The identifier used when embedding `sampleSecrets` (e.g. `aws_secret_access_key`).
     public var sampleKey: String?
+    /// A structural check run instead of `regex` (Sealant's own key), e.g. `kubernetes-secret`:
+    /// it reads manifests and reports values by meaning rather than by shape.
+    public var analyzer: String?
+    /// The file path `sealant rules check` gives samples (default `sample.txt`); rules with a `path`
+    /// need one it matches.
+    public var samplePath: String?
 
     public init(
         id: String, description: String = "", regex: String? = nil, secretGroup: Int? = nil,
         entropy: Double? = nil, keywords: [String] = [], path: String? = nil, tags: [String] = [],
         allowlists: [Allowlist] = [], skipReport: Bool = false, checksum: String? = nil,
         examples: [String] = [], negativeExamples: [String] = [], sampleSecrets: [String] = [],
-        sampleKey: String? = nil
+        sampleKey: String? = nil, analyzer: String? = nil, samplePath: String? = nil
     ) {
         self.id = id
         self.description = description
@@ -51,6 +57,8 @@ public struct Rule: Sendable, Equatable {
         self.negativeExamples = negativeExamples
         self.sampleSecrets = sampleSecrets
         self.sampleKey = sampleKey
+        self.analyzer = analyzer
+        self.samplePath = samplePath
     }
 }
 

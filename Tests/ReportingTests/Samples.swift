@@ -93,12 +93,19 @@ enum Python {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = ["python3", "-c", script] + arguments
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
+        // Output goes to a temp file, not a pipe: Foundation's pipe reads trap on EINTR.
+        let outputURL = FileManager.default.temporaryDirectory.appendingPathComponent("sealant-py-\(UUID().uuidString).out")
+        guard FileManager.default.createFile(atPath: outputURL.path, contents: nil),
+              let sink = FileHandle(forWritingAtPath: outputURL.path) else {
+            throw CocoaError(.fileWriteUnknown)
+        }
+        defer { try? FileManager.default.removeItem(at: outputURL) }
+        process.standardOutput = sink
+        process.standardError = sink
         try process.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
+        try? sink.close()
+        let data = (try? Data(contentsOf: outputURL)) ?? Data()
         return Result(status: process.terminationStatus, output: String(decoding: data, as: UTF8.self))
     }
 

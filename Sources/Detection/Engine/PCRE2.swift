@@ -76,17 +76,41 @@ final class PCRE2Matcher {
     /// All non-overlapping matches of `regex` that start in `searchRange`, treating
     /// `subject[0..<searchRange.upperBound]` as the subject (so `^` and look-behind see real context)
     /// and, when the window ends before the buffer does, `$` as not at the end.
+    ///
+    /// A window cut short of the buffer can fake a match that only holds because the text stops
+    /// there (a trailing `\b`, `\z`, or a look-ahead running out of input), so each match in such a
+    /// window is re-run, anchored at its start, on the whole subject and kept only if it holds there.
     func matches(_ regex: PCRE2Regex, in subject: UnsafeRawBufferPointer, searchRange: Range<Int>,
                  limit: Int = 10_000) -> [PCRE2Match] {
         guard let base = subject.baseAddress?.assumingMemoryBound(to: UInt8.self) else { return [] }
         var results = [PCRE2Match]()
         let end = searchRange.upperBound
-        let options: UInt32 = end < subject.count ? UInt32(PCRE2_NOTEOL) : 0
+        let truncated = end < subject.count
+        let options: UInt32 = truncated ? UInt32(PCRE2_NOTEOL) : 0
         var start = searchRange.lowerBound
         while start <= end && results.count < limit {
-            let rc = pcre2_match_8(regex.code, base, end, start, options, matchData, context)
-            if rc < 0 { break }  // no match, or a limit hit: stop this window
+            var rc = pcre2_match_8(regex.code, base, end, start, options, matchData, context)
+            if rc < 0 {
+                // No match: done. A match or depth limit (catastrophic backtracking): give up on
+                // this line only, so one pathological line cannot hide the lines after it.
+                guard rc != PCRE2_ERROR_NOMATCH, let next = Self.lineAfter(start, in: subject, end: end) else { break }
+                start = next
+                continue
+            }
             let ovector = pcre2_get_ovector_pointer_8(matchData)!
+            if truncated {
+                let found = Int(ovector[0])
+                let full = pcre2_match_8(regex.code, base, subject.count, found, UInt32(PCRE2_ANCHORED), matchData, context)
+                if full == PCRE2_ERROR_NOMATCH {
+                    start = found + 1
+                    continue
+                } else if full < 0 {
+                    guard let next = Self.lineAfter(found, in: subject, end: end) else { break }
+                    start = next
+                    continue
+                }
+                rc = full
+            }
             let lo = Int(ovector[0]), hi = Int(ovector[1])
             var groups = [Range<Int>?]()
             let pairs = min(Int(rc), regex.captureCount + 1)
@@ -99,10 +123,24 @@ final class PCRE2Matcher {
                     }
                 }
             }
-            results.append(PCRE2Match(range: lo..<hi, groups: groups))
+            // An empty match with no non-empty group can never hold a secret: don't let a pattern
+            // that matches the empty string everywhere use up `limit`.
+            if hi > lo || groups.contains(where: { !($0?.isEmpty ?? true) }) {
+                results.append(PCRE2Match(range: lo..<hi, groups: groups))
+            }
             start = hi > lo ? hi : hi + 1
         }
         return results
+    }
+
+    /// The offset just past the first newline at or after `offset` (before `end`), if any.
+    private static func lineAfter(_ offset: Int, in subject: UnsafeRawBufferPointer, end: Int) -> Int? {
+        var i = offset
+        while i < end {
+            if subject[i] == 0x0A { return i + 1 }
+            i += 1
+        }
+        return nil
     }
 
     /// Whether `regex` matches anywhere in `text` (allowlists, path filters).

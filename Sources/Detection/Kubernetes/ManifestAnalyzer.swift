@@ -1,0 +1,282 @@
+import Foundation
+
+/// Reads Kubernetes manifests line by line (so Helm templates with `{{ }}` and kustomizations work
+/// too, where a YAML parser would give up) and points at the values a scanner should report: every
+/// item of a plain Secret, ConfigMap entries and container `env` values that hold credentials,
+/// kustomize `secretGenerator` literals, and SealedSecret values that are not actually sealed.
+enum ManifestAnalyzer {
+    /// Which structural check a rule runs (`analyzer = "..."` in the rule).
+    enum Kind: String, CaseIterable, Sendable {
+        case secretManifest = "kubernetes-secret"
+        case configMapCredential = "kubernetes-configmap"
+        case envCredential = "kubernetes-env"
+        case kustomizeLiteral = "kustomize-secret-literal"
+        case unsealedValue = "sealedsecret-unsealed-value"
+    }
+
+    /// A value to report: the `key: value` span and the value inside it (byte offsets).
+    struct Hit {
+        var kind: Kind
+        var match: Range<Int>
+        var value: Range<Int>
+    }
+
+    private struct Line {
+        var start: Int
+        var end: Int        // excluding the newline (and a trailing \r)
+        var indent: Int
+        var contentStart: Int
+        var isBlank: Bool
+        var isTemplateOrComment: Bool
+        var isDocumentMarker: Bool
+    }
+
+    static let credentialKey = try? PCRE2Regex("(?i)(?:pass(?:word|wd|phrase)?|pwd|secret|token|api[_.-]?key|apikey|access[_.-]?key|private[_.-]?key|credential|auth(?:orization)?[_.-]?(?:key|token)?|client[_.-]?secret|signing[_.-]?key|conn(?:ection)?[_.-]?str(?:ing)?|dsn)")
+
+    static func hits(in bytes: UnsafeRawBufferPointer, kinds: Set<Kind>, matcher: PCRE2Matcher) -> [Hit] {
+        var hits = [Hit]()
+        for document in documents(lines(of: bytes)) {
+            let kind = topLevelValue("kind", in: document, bytes: bytes)
+            if kind == "Secret" {
+                if kinds.contains(.secretManifest) {
+                    for section in ["data", "stringData"] {
+                        hits += items(under: section, in: document, bytes: bytes).map { Hit(kind: .secretManifest, match: $0.match, value: $0.value) }
+                    }
+                }
+            } else if kind == "SealedSecret" {
+                if kinds.contains(.unsealedValue) {
+                    for item in items(under: "encryptedData", in: document, bytes: bytes, anyDepth: true) {
+                        let text = String(decoding: UnsafeRawBufferPointer(rebasing: bytes[item.value]), as: UTF8.self)
+                        if !SealedBlob.isSealed(base64: text) { hits.append(Hit(kind: .unsealedValue, match: item.match, value: item.value)) }
+                    }
+                }
+            } else if kind == "ConfigMap" {
+                if kinds.contains(.configMapCredential) {
+                    for item in items(under: "data", in: document, bytes: bytes) where isCredentialKey(item.key, matcher) {
+                        hits.append(Hit(kind: .configMapCredential, match: item.match, value: item.value))
+                    }
+                }
+            } else if kind == "Kustomization" || (kind == nil && document.contains { line(bytes, $0).hasPrefix("secretGenerator:") }) {
+                if kinds.contains(.kustomizeLiteral) { hits += kustomizeLiterals(in: document, bytes: bytes) }
+            }
+            if kinds.contains(.envCredential) && kind != "Secret" && kind != "SealedSecret" {
+                hits += envValues(in: document, bytes: bytes, matcher: matcher)
+            }
+        }
+        return hits
+    }
+
+    // MARK: - Lines and documents
+
+    private static func lines(of bytes: UnsafeRawBufferPointer) -> [Line] {
+        var result = [Line]()
+        var start = 0
+        let n = bytes.count
+        while start < n {
+            var end = start
+            while end < n && bytes[end] != 0x0A { end += 1 }
+            var contentEnd = end
+            if contentEnd > start && bytes[contentEnd - 1] == 0x0D { contentEnd -= 1 }
+            var i = start
+            while i < contentEnd && (bytes[i] == 0x20 || bytes[i] == 0x09) { i += 1 }
+            let blank = i == contentEnd
+            let isTemplate = !blank && (bytes[i] == UInt8(ascii: "#") || (bytes[i] == UInt8(ascii: "{") && i + 1 < contentEnd && bytes[i + 1] == UInt8(ascii: "{")))
+            let marker = i == start && contentEnd - start >= 3
+                && ((bytes[start] == UInt8(ascii: "-") && bytes[start + 1] == UInt8(ascii: "-") && bytes[start + 2] == UInt8(ascii: "-")
+                     && (contentEnd - start == 3 || bytes[start + 3] == 0x20))
+                    || (contentEnd - start == 3 && bytes[start] == UInt8(ascii: ".") && bytes[start + 1] == UInt8(ascii: ".") && bytes[start + 2] == UInt8(ascii: ".")))
+            result.append(Line(start: start, end: contentEnd, indent: i - start, contentStart: i, isBlank: blank,
+                               isTemplateOrComment: isTemplate, isDocumentMarker: marker))
+            start = end + 1
+        }
+        return result
+    }
+
+    private static func documents(_ lines: [Line]) -> [[Line]] {
+        var docs = [[Line]]()
+        var current = [Line]()
+        for l in lines {
+            if l.isDocumentMarker {
+                docs.append(current)
+                current = []
+            } else {
+                current.append(l)
+            }
+        }
+        docs.append(current)
+        return docs.filter { !$0.isEmpty }
+    }
+
+    private static func line(_ bytes: UnsafeRawBufferPointer, _ l: Line) -> String {
+        String(decoding: UnsafeRawBufferPointer(rebasing: bytes[l.contentStart..<l.end]), as: UTF8.self)
+            .trimmingCharacters(in: .whitespaces)
+    }
+
+    private static func topLevelValue(_ key: String, in document: [Line], bytes: UnsafeRawBufferPointer) -> String? {
+        for l in document where l.indent == 0 && !l.isBlank && !l.isTemplateOrComment {
+            let text = line(bytes, l)
+            if text.hasPrefix(key + ":") {
+                return unquote(text.dropFirst(key.count + 1).trimmingCharacters(in: .whitespaces))
+            }
+        }
+        return nil
+    }
+
+    // MARK: - Mapping items
+
+    private struct Item {
+        var key: String
+        var match: Range<Int>
+        var value: Range<Int>
+    }
+
+    /// `key: value` children of the mapping `section:` (top level, or at any depth with `anyDepth`).
+    private static func items(under section: String, in document: [Line], bytes: UnsafeRawBufferPointer,
+                              anyDepth: Bool = false) -> [Item] {
+        var result = [Item]()
+        var i = 0
+        while i < document.count {
+            let l = document[i]
+            i += 1
+            guard !l.isBlank, !l.isTemplateOrComment, anyDepth || l.indent == 0 else { continue }
+            let text = line(bytes, l)
+            guard text == section + ":" || text.hasPrefix(section + ": #") else { continue }
+            let parentIndent = l.indent
+            var childIndent: Int?
+            while i < document.count {
+                let c = document[i]
+                if c.isBlank || c.isTemplateOrComment { i += 1; continue }
+                if c.indent <= parentIndent { break }
+                if childIndent == nil { childIndent = c.indent }
+                if c.indent == childIndent, let item = item(c, document: document, index: i, bytes: bytes) {
+                    result.append(item)
+                }
+                i += 1
+            }
+        }
+        return result
+    }
+
+    /// Parses `key: value` on line `l`; block scalars (`|`, `>`) take the following deeper lines.
+    private static func item(_ l: Line, document: [Line], index: Int, bytes: UnsafeRawBufferPointer) -> Item? {
+        var colon = l.contentStart
+        while colon < l.end && bytes[colon] != UInt8(ascii: ":") { colon += 1 }
+        guard colon < l.end else { return nil }
+        let key = unquote(String(decoding: UnsafeRawBufferPointer(rebasing: bytes[l.contentStart..<colon]), as: UTF8.self))
+        var v = colon + 1
+        while v < l.end && (bytes[v] == 0x20 || bytes[v] == 0x09) { v += 1 }
+        var valueEnd = l.end
+        // A trailing comment after a plain value.
+        if v < l.end && bytes[v] != UInt8(ascii: "\"") && bytes[v] != UInt8(ascii: "'") {
+            var k = v
+            while k + 1 < l.end && !(bytes[k] == 0x20 && bytes[k + 1] == UInt8(ascii: "#")) { k += 1 }
+            if k + 1 < l.end { valueEnd = k }
+        }
+        while valueEnd > v && (bytes[valueEnd - 1] == 0x20 || bytes[valueEnd - 1] == 0x09) { valueEnd -= 1 }
+        if v < valueEnd && (bytes[v] == UInt8(ascii: "|") || bytes[v] == UInt8(ascii: ">")) {
+            // Block scalar: the value is the following more-indented lines.
+            var j = index + 1
+            var last: Line?
+            while j < document.count {
+                let c = document[j]
+                if !c.isBlank && c.indent <= l.indent { break }
+                if !c.isBlank { last = c }
+                j += 1
+            }
+            guard let last, let first = document[(index + 1)...].first(where: { !$0.isBlank }) else { return nil }
+            return Item(key: key, match: l.contentStart..<last.end, value: first.contentStart..<last.end)
+        }
+        // Strip quotes.
+        if valueEnd - v >= 2, (bytes[v] == UInt8(ascii: "\"") || bytes[v] == UInt8(ascii: "'")), bytes[valueEnd - 1] == bytes[v] {
+            v += 1
+            valueEnd -= 1
+        }
+        guard v < valueEnd else { return nil }
+        let value = String(decoding: UnsafeRawBufferPointer(rebasing: bytes[v..<valueEnd]), as: UTF8.self)
+        if isPlaceholder(value) { return nil }
+        return Item(key: key, match: l.contentStart..<l.end, value: v..<valueEnd)
+    }
+
+    /// Template expressions, references and empty-ish values: nothing is written in the file itself.
+    static func isPlaceholder(_ value: String) -> Bool {
+        let v = value.trimmingCharacters(in: .whitespaces)
+        if v.isEmpty || v == "~" || v == "null" || v == "\"\"" || v == "''" { return true }
+        if v.hasPrefix("{{") && v.hasSuffix("}}") { return true }
+        if v.hasPrefix("${") && v.hasSuffix("}") { return true }
+        if v.hasPrefix("$(") && v.hasSuffix(")") { return true }
+        if v.hasPrefix("<") && v.hasSuffix(">") { return true }
+        return false
+    }
+
+    private static func isCredentialKey(_ key: String, _ matcher: PCRE2Matcher) -> Bool {
+        guard let credentialKey else { return false }
+        return matcher.isMatch(credentialKey, key)
+    }
+
+    private static func unquote(_ s: String) -> String {
+        if s.count >= 2, let f = s.first, let l = s.last, f == l, f == "\"" || f == "'" { return String(s.dropFirst().dropLast()) }
+        return s
+    }
+
+    // MARK: - env and kustomize
+
+    /// `- name: DB_PASSWORD` followed by `value: ...` at the same indent (container env entries).
+    private static func envValues(in document: [Line], bytes: UnsafeRawBufferPointer, matcher: PCRE2Matcher) -> [Hit] {
+        var hits = [Hit]()
+        for (i, l) in document.enumerated() where !l.isBlank && !l.isTemplateOrComment {
+            let text = line(bytes, l)
+            guard text.hasPrefix("- name:") else { continue }
+            let name = unquote(text.dropFirst(7).trimmingCharacters(in: .whitespaces))
+            guard isCredentialKey(name, matcher) else { continue }
+            let fieldIndent = l.indent + 2
+            var j = i + 1
+            while j < document.count {
+                let c = document[j]
+                if c.isBlank || c.isTemplateOrComment { j += 1; continue }
+                if c.indent != fieldIndent { break }
+                if line(bytes, c).hasPrefix("value:"), let item = item(c, document: document, index: j, bytes: bytes) {
+                    hits.append(Hit(kind: .envCredential, match: l.contentStart..<item.match.upperBound, value: item.value))
+                }
+                j += 1
+            }
+        }
+        return hits
+    }
+
+    /// `secretGenerator:` → `literals:` → `- KEY=value`.
+    private static func kustomizeLiterals(in document: [Line], bytes: UnsafeRawBufferPointer) -> [Hit] {
+        var hits = [Hit]()
+        var inGenerator = false
+        var literalsIndent: Int?
+        for l in document where !l.isBlank && !l.isTemplateOrComment {
+            let text = line(bytes, l)
+            if l.indent == 0 && !text.hasPrefix("- ") {
+                inGenerator = text.hasPrefix("secretGenerator:")
+                literalsIndent = nil
+                continue
+            }
+            guard inGenerator else { continue }
+            if text.hasPrefix("literals:") || text.hasPrefix("- literals:") {
+                literalsIndent = l.indent
+                continue
+            }
+            if let indent = literalsIndent, l.indent >= indent, text.hasPrefix("- ") {
+                var start = l.contentStart + 2
+                while start < l.end && bytes[start] == 0x20 { start += 1 }
+                var eq = start
+                while eq < l.end && bytes[eq] != UInt8(ascii: "=") { eq += 1 }
+                guard eq < l.end else { continue }
+                var v = eq + 1
+                var end = l.end
+                if end - v >= 2, bytes[v] == UInt8(ascii: "\"") || bytes[v] == UInt8(ascii: "'"), bytes[end - 1] == bytes[v] { v += 1; end -= 1 }
+                // A quoted whole item: `- "KEY=value"`.
+                if end > v && (bytes[end - 1] == UInt8(ascii: "\"") || bytes[end - 1] == UInt8(ascii: "'")) { end -= 1 }
+                guard v < end else { continue }
+                hits.append(Hit(kind: .kustomizeLiteral, match: l.contentStart..<l.end, value: v..<end))
+            } else if let indent = literalsIndent, l.indent <= indent, !text.hasPrefix("- ") {
+                literalsIndent = nil
+            }
+        }
+        return hits
+    }
+}

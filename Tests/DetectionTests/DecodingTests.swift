@@ -1,0 +1,225 @@
+import Foundation
+import Testing
+import Rules
+@testable import Detection
+
+/// Secrets hidden under base64, hex, percent and \u escapes, nested encodings, and the limits.
+@Suite("Decoding")
+struct DecodingTests {
+    static let rule = singleRule(id: "tk", regex: #"\b(tk_[A-Za-z0-9]{24})\b"#, extra: #"tags = ["test"]"#)
+
+    static func secret() -> String { "tk_" + highEntropyBase62(24) }
+
+    /// `prefix` + encoded payload + `suffix`: the payload is `key=<secret>`.
+    static func check(_ encoding: String, encode: (String) -> String, prefix: String = "value: \"", suffix: String = "\"",
+                      depth: Int = 1) throws {
+        let secret = Self.secret()
+        let encoded = encode("key=\(secret)")
+        let text = "line one\n\(prefix)\(encoded)\(suffix)\nline three"
+        let found = try scan(Self.rule, text)
+        #expect(found.count == 1, "\(encoding): \(found.map(\.secret))")
+        let f = try #require(found.first)
+        #expect(f.secret == secret)
+        #expect(f.startLine == 2 && f.endLine == 2)
+        // Reported at the encoded span: its first and last byte on the line.
+        let column = prefix.utf8.count + 1
+        #expect(f.startColumn == column, "\(encoding) start")
+        #expect(f.endColumn == column + encoded.utf8.count - 1, "\(encoding) end")
+        #expect(f.tags.contains("test"))
+        #expect(f.tags.contains("decoded:\(encoding)"))
+        #expect(f.tags.contains("decode-depth:\(depth)"))
+        #expect(f.line == "\(prefix)\(encoded)\(suffix)")
+    }
+
+    @Test("base64 (standard and url-safe)")
+    func base64() throws {
+        try Self.check("base64", encode: Encode.base64)
+        try Self.check("base64", encode: { Encode.base64($0).replacingOccurrences(of: "=", with: "") },
+                       prefix: "export B=", suffix: "")
+    }
+
+    @Test("hex") func hex() throws { try Self.check("hex", encode: Encode.hex) }
+
+    @Test("percent-encoding") func percent() throws { try Self.check("percent", encode: Encode.percentAll) }
+
+    @Test("percent-encoding inside a URL is reported at the whole URL token")
+    func percentInURL() throws {
+        let secret = Self.secret()
+        let url = "https://example.com/cb?q=" + Encode.percentAll("key=\(secret)") + "&mode=1"
+        let found = try scan(Self.rule, "first\nurl = \(url) # comment")
+        #expect(found.map(\.secret) == [secret])
+        let f = try #require(found.first)
+        let end = 6 + url.utf8.count
+        let got: [Int] = f.span
+        #expect(got == [2, 7, 2, end])
+        #expect(f.tags.contains("decoded:percent"))
+    }
+
+    @Test("\\uXXXX escapes") func unicode() throws { try Self.check("unicode", encode: Encode.unicodeEscaped) }
+
+    @Test("double encoding: base64 of base64 reports depth 2 and both encodings")
+    func doubleBase64() throws {
+        try Self.check("base64", encode: { Encode.base64(Encode.base64($0)) }, depth: 2)
+        let secret = Self.secret()
+        let found = try scan(Self.rule, "x = " + Encode.base64(Encode.base64("key=\(secret)")))
+        #expect(found.first?.tags.filter { $0 == "decoded:base64" }.count == 2)
+    }
+
+    @Test("hex inside base64: mixed encodings are tagged in order")
+    func hexInsideBase64() throws {
+        let secret = Self.secret()
+        let found = try scan(Self.rule, "x = " + Encode.base64(Encode.hex("key=\(secret)")))
+        #expect(found.map(\.secret) == [secret])
+        #expect(found.first?.tags == ["test", "decoded:base64", "decoded:hex", "decode-depth:2"])
+    }
+
+    @Test("a keyword outside the encoded span still enables the rule on the decoded text (gitleaks semantics)")
+    func keywordOutsideEncodedSpan() throws {
+        let toml = singleRule(id: "gated-hex", regex: #"\b([0-9a-f]{40})\b"#, extra: #"keywords = ["commit_token"]"#)
+        let hex = randomString(Alphabet.hexLower, count: 40)
+        let found = try scan(toml, "commit_token: " + Encode.base64("value \(hex) end"))
+        #expect(found.map(\.secret) == [hex])
+        #expect(found.first?.tags.contains("decoded:base64") == true)
+        // Without the keyword anywhere in the unit the rule stays gated.
+        #expect(try scan(toml, "other: " + Encode.base64("value \(hex) end")).isEmpty)
+    }
+
+    @Test("maxDecodeDepth bounds nesting; 0 disables decoding")
+    func depthLimit() throws {
+        let secret = Self.secret()
+        let once = "x = " + Encode.base64("key=\(secret)")
+        let twice = "x = " + Encode.base64(Encode.base64("key=\(secret)"))
+        #expect(try scan(Self.rule, once, options: DetectorOptions(maxDecodeDepth: 0)).isEmpty)
+        #expect(try scan(Self.rule, once, options: DetectorOptions(maxDecodeDepth: 1)).count == 1)
+        #expect(try scan(Self.rule, twice, options: DetectorOptions(maxDecodeDepth: 1)).isEmpty)
+        #expect(try scan(Self.rule, twice, options: DetectorOptions(maxDecodeDepth: 2)).count == 1)
+    }
+
+    @Test("a plain secret is reported once, without decode tags")
+    func plainNotDuplicated() throws {
+        let secret = Self.secret()
+        let found = try scan(Self.rule, "token = \(secret)")
+        #expect(found.count == 1)
+        #expect(found.first?.tags == ["test"])
+    }
+
+    @Test("base64 after a backslash escape in the same string (notebook JSON) is still decoded")
+    func base64AfterEscape() throws {
+        let secret = Self.secret()
+        let encoded = Encode.base64("key=\(secret)")
+        let found = try scan(Self.rule, #"{"cells": ["import os\nblob=\#(encoded)\n"]}"#)
+        #expect(found.map(\.secret) == [secret])
+    }
+
+    @Test("base64 after a single percent-escape in the same URL is still decoded")
+    func base64AfterSingleEscape() throws {
+        let secret = Self.secret()
+        let encoded = Encode.base64("key=\(secret)")
+        let url = "https://example.com/cb?redirect=%2Fhome&blob=\(encoded)&mode=1"
+        let found = try scan(Self.rule, "url: \(url)")
+        #expect(found.map(\.secret) == [secret])
+        #expect(found.first?.tags.contains("decoded:base64") == true)
+    }
+
+    @Test("base64 of multi-line text whose early lines are short (a .env file) is decoded", arguments: [
+        "A=1\nB=2\n", "ID\tx\n", "x=1\r\ny=2\r\n", "#\n#\n",
+    ])
+    func base64OfShortLines(prefix: String) throws {
+        let secret = Self.secret()
+        let encoded = Encode.base64(prefix + "key=\(secret)\n")
+        let found = try scan(Self.rule, "data:\n  app.env: \(encoded)\n")
+        #expect(found.map(\.secret) == [secret])
+    }
+
+    @Test("identifiers, paths, digests and binary base64 decode to nothing")
+    func noiseProducesNothing() throws {
+        // A catch-all rule: any decoded layer with printable text would produce a finding.
+        let toml = singleRule(id: "anything", regex: #"[\x20-\x7e]{6,}"#)
+        let noise = [
+            "someVeryLongIdentifierNameThatLooksLikeBase64AndKeepsGoing",
+            "/usr/local/lib/python3.11/site-packages/package/module.py",
+            "src/main/java/com/example/service/impl/UserServiceImpl.java",
+            randomString(Alphabet.hexLower, count: 64),  // a sha256-like digest
+            Data((0..<48).map { _ in UInt8.random(in: 0...255) }).base64EncodedString(),
+        ].joined(separator: "\n")
+        let detector = try makeDetector(toml)
+        let plain = detector.makeScanner().scan(noise).filter { !$0.tags.isEmpty }
+        #expect(plain.isEmpty, "decoded: \(plain.map(\.match))")
+        try Array(noise.utf8).withUnsafeBytes { buf in
+            var budget = 1 << 20
+            let decoded = try segments(in: buf, budget: &budget)
+            #expect(decoded.isEmpty, "\(decoded.map { String(decoding: $0.decoded, as: UTF8.self) })")
+        }
+    }
+
+    @Test("random binary (hex digests, base64 of random bytes) is not taken for text")
+    func binaryIsNotText() throws {
+        // About one random 32-byte digest in ten has at most one control byte; bytes >= 0x80 are
+        // only text when they form UTF-8.
+        var accepted = [String]()
+        for _ in 0..<200 {
+            let digest = randomString(Alphabet.hexLower, count: 64)
+            let blob = Data((0..<48).map { _ in UInt8.random(in: 0...255) }).base64EncodedString()
+            for text in ["sha = \(digest)", "blob = \(blob)"] {
+                var budget = 1 << 20
+                let found = try Array(text.utf8).withUnsafeBytes { try segments(in: $0, budget: &budget) }
+                if !found.isEmpty { accepted.append(text) }
+            }
+        }
+        #expect(accepted.isEmpty, "\(accepted.prefix(3))")
+        // Real UTF-8 text still counts, including a character cut at the end of a prefix.
+        #expect(SegmentDecoder.isPrintable(Array("pässwörd = ünïcödé välüe".utf8)))
+        #expect(SegmentDecoder.isPrintable(Array(Array("abcdefgé".utf8).dropLast())))
+        let hex = Encode.hex("naïve café token = \(Self.secret())")
+        var budget = 1 << 20
+        let decoded = try Array("x = \(hex)".utf8).withUnsafeBytes { try segments(in: $0, budget: &budget) }
+        #expect(decoded.count == 1)
+    }
+
+    @Test("SegmentDecoder recognises each encoding and its span")
+    func segmentDecoder() throws {
+        let payload = "password=" + highEntropyBase62(20)
+        for (encoding, encoded) in [(Encoding.base64, Encode.base64(payload)), (.hex, Encode.hex(payload)),
+                                     (.percent, Encode.percentAll(payload)), (.unicode, Encode.unicodeEscaped(payload))] {
+            let text = Array("a = \"\(encoded)\" ;".utf8)
+            try text.withUnsafeBytes { buf in
+                var budget = 1 << 20
+                let segments = try segments(in: buf, budget: &budget)
+                #expect(segments.count == 1, "\(encoding)")
+                #expect(segments.first?.encoding == encoding)
+                #expect(segments.first?.range == 5..<(5 + encoded.utf8.count))
+                #expect(segments.first.map { String(decoding: $0.decoded, as: UTF8.self) } == payload)
+                #expect(budget == (1 << 20) - payload.utf8.count)
+            }
+        }
+    }
+
+    @Test("the decode budget stops decoding once spent, and a huge blob completes")
+    func budget() throws {
+        // Many separately encoded secrets on separate lines: with a small budget only the first few decode.
+        let secrets = (0..<50).map { _ in Self.secret() }
+        let text = secrets.map { "v = " + Encode.base64("key=\($0)") }.joined(separator: "\n")
+        let all = try scan(Self.rule, text)
+        #expect(all.count == 50)
+        let limited = try scan(Self.rule, text, options: DetectorOptions(maxDecodedBytes: 200))
+        #expect(limited.count < 10)
+        #expect(limited.count >= 1)
+
+        // A 4 MB base64 blob of printable text with secrets sprinkled in: decoding is bounded by
+        // the budget and the scan completes with the secrets inside the budget found.
+        var inner = ""
+        var planted = [String]()
+        while inner.utf8.count < 3 << 20 {
+            inner += randomString(Alphabet.lower + Array(" ".utf8), count: 60_000)
+            let s = Self.secret()
+            planted.append(s)
+            inner += " key=\(s) "
+        }
+        let blob = "data: " + Encode.base64(inner)
+        let found = try scan(Self.rule, blob, options: DetectorOptions(maxDecodedBytes: 16 << 20))
+        #expect(Set(found.map(\.secret)) == Set(planted))
+        let tiny = try scan(Self.rule, blob + "\n" + text, options: DetectorOptions(maxDecodedBytes: 1 << 20))
+        // The first blob already exhausts a 1 MB budget: nothing after it is decoded.
+        #expect(!tiny.contains { secrets.contains($0.secret) })
+    }
+}

@@ -1,0 +1,127 @@
+import Foundation
+import Testing
+import Rules
+@testable import Detection
+
+/// Hostile and degenerate input: empty, huge, invalid UTF-8, NUL bytes, catastrophic backtracking.
+@Suite("Robustness")
+struct RobustnessTests {
+    static let rule = singleRule(id: "tk", regex: #"\b(tk_[A-Za-z0-9]{20})\b"#, extra: #"keywords = ["tk_"]"#)
+
+    @Test("empty input gives no findings (and a detector with no rules scans anything)")
+    func empty() throws {
+        let scanner = try makeDetector(Self.rule).makeScanner()
+        #expect(scanner.scan("").isEmpty)
+        #expect(scanner.scan(bytes: []).isEmpty)
+        let none = try Detector(ruleSet: RuleSet(rules: [])).makeScanner()
+        #expect(none.scan("tk_\(highEntropyBase62(20))").isEmpty)
+    }
+
+    @Test("a 10 MB single line completes and finds the tokens in it")
+    func hugeLine() throws {
+        var g = SeededGenerator(seed: 10)
+        var bytes = [UInt8]()
+        bytes.reserveCapacity(10 << 20 + 1000)
+        var planted = [String]()
+        while bytes.count < 10 << 20 {
+            bytes += Array(randomString(Alphabet.base62 + Array("+/ ".utf8), count: 1 << 20, using: &g).utf8)
+            let t = "tk_" + randomString(Alphabet.base62, count: 20, using: &g)
+            planted.append(t)
+            bytes += Array(" \(t) ".utf8)
+        }
+        let found = try makeDetector(Self.rule).makeScanner().scan(bytes: bytes)
+        #expect(Set(found.map(\.secret)).isSuperset(of: planted))
+        #expect(found.allSatisfy { $0.startLine == 1 })
+    }
+
+    @Test("invalid UTF-8 and NUL bytes around a token do not hide it", arguments: [
+        [UInt8]([0xFF, 0xFE, 0x20]), [0x00, 0x00, 0x0A], [0xC3, 0x28, 0x09], [0xE2, 0x82], [0x80, 0x00],
+    ])
+    func binaryNoise(noise: [UInt8]) throws {
+        let token = "tk_" + highEntropyBase62(20)
+        let bytes = noise + noise + [0x20] + Array(token.utf8) + [0x00] + noise
+        let found = try makeDetector(Self.rule).makeScanner().scan(bytes: bytes)
+        #expect(found.map(\.secret) == [token])
+        // Columns count bytes, not characters.
+        let offset = noise.count * 2 + 1
+        let expected = referencePosition(of: offset, in: bytes)
+        #expect(found.first.map { [$0.startLine, $0.startColumn] } == [expected.line, expected.column])
+    }
+
+    @Test("a file of NUL bytes with a token in the middle")
+    func nulFile() throws {
+        let token = "tk_" + highEntropyBase62(20)
+        let bytes = [UInt8](repeating: 0, count: 100_000) + Array(token.utf8) + [UInt8](repeating: 0, count: 100_000)
+        let found = try makeDetector(Self.rule).makeScanner().scan(bytes: bytes)
+        #expect(found.map(\.secret) == [token])
+        #expect(found.first?.startColumn == 100_001)
+    }
+
+    @Test("catastrophic backtracking hits PCRE2's limits instead of hanging", .timeLimit(.minutes(1)), arguments: [
+        #"(x+x+)+y"#,                // Vectorscan-confirmed: a real match exists at the end of each line
+        #"(?|(x+x+)+y|zz\K)"#,       // PCRE2-only (branch reset + \K): runs over the whole input
+    ])
+    func catastrophicBacktracking(regex: String) throws {
+        let detector = try makeDetector(singleRule(id: "evil", regex: regex), options: DetectorOptions(maxDecodeDepth: 0))
+        let line = String(repeating: "x", count: 5_000) + "z " + String(repeating: "x", count: 40) + "z xxy\n"
+        // Completing at all is the assertion (the time limit guards against a hang).
+        let found = detector.makeScanner().scan(String(repeating: line, count: 3))
+        #expect(found.allSatisfy { $0.ruleID == "evil" })
+    }
+
+    @Test("a backtracking blow-up on one line does not hide a token on a later line", .timeLimit(.minutes(1)))
+    func limitHitDoesNotHideLaterLines() throws {
+        let toml = singleRule(id: "evil-or-token", regex: #"(?:(x+x+)+y|(tk_[A-Za-z0-9]{20}))"#)
+        let detector = try makeDetector(toml, options: DetectorOptions(maxDecodeDepth: 0))
+        let token = "tk_" + highEntropyBase62(20)
+        let text = String(repeating: "x", count: 3_000) + "z\nsafe line\nkey = \(token)\n"
+        #expect(detector.makeScanner().scan(text).map(\.secret) == [token])
+    }
+
+    @Test("the PCRE2 matcher reports a limit hit as no match")
+    func matcherLimits() throws {
+        let regex = try PCRE2Regex(#"^(a|aa)+$"#)
+        let matcher = PCRE2Matcher(matchLimit: 10_000)
+        let subject = Array((String(repeating: "a", count: 60) + "b").utf8)
+        let matches = subject.withUnsafeBytes { matcher.matches(regex, in: $0, searchRange: 0..<subject.count) }
+        #expect(matches.isEmpty)
+        let ok = Array(String(repeating: "a", count: 30).utf8)
+        #expect(ok.withUnsafeBytes { matcher.matches(regex, in: $0, searchRange: 0..<ok.count) }.count == 1)
+    }
+
+    @Test("one scanner reused across units of different sizes carries nothing over (keywords, decode triggers)")
+    func scannerReuse() throws {
+        let toml = singleRule(id: "tk", regex: #"\b(tk_[A-Za-z0-9]{20})\b"#, extra: #"keywords = ["tk_"]"#)
+        let scanner = try makeDetector(toml).makeScanner()
+        let secret = "tk_" + highEntropyBase62(20)
+        let big = String(repeating: "filler text ", count: 2_000) + "v = " + Encode.base64("key=\(secret)") + "\n"
+        for _ in 0..<3 {
+            #expect(scanner.scan(big).map(\.secret) == [secret])
+            #expect(scanner.scan("short").isEmpty)
+            #expect(scanner.scan("").isEmpty)
+            #expect(scanner.scan("x = \(secret)").map(\.secret) == [secret])
+        }
+    }
+
+    @Test("scanners of one detector can run concurrently")
+    func concurrentScanners() async throws {
+        let detector = try makeDetector(Self.rule)
+        let tokens = (0..<8).map { _ in "tk_" + highEntropyBase62(20) }
+        let results = await withTaskGroup(of: [String].self) { group in
+            for t in tokens {
+                group.addTask {
+                    let scanner = detector.makeScanner()
+                    var all = [String]()
+                    for _ in 0..<50 { all += scanner.scan("x = \(t)\n").map(\.secret) }
+                    return all
+                }
+            }
+            var out = [[String]]()
+            for await r in group { out.append(r) }
+            return out
+        }
+        #expect(results.count == 8)
+        #expect(results.allSatisfy { $0.count == 50 && Set($0).count == 1 })
+        #expect(Set(results.compactMap(\.first)) == Set(tokens))
+    }
+}
