@@ -99,3 +99,45 @@ struct KeyRegistryTests {
         #expect(await registry.snapshot().keys.count == 2)
     }
 }
+
+@Suite("Key registry over Kubernetes Secrets (stand-in API server)", .serialized)
+struct KubernetesKeyStoreTests {
+    static func keySecret(_ pair: KeyPair, name: String, label: String?) throws -> ManifestObject {
+        var secret = try pair.controllerSecret(name: name, namespace: "kube-system")
+        secret.metadata.labels = label.map { [ControllerKeySecret.activeLabel: $0] } ?? [:]
+        return try #require(secret.manifest().object)
+    }
+
+    @Test func createsListsRelabelsAndLoadsTheLegacyKey() async throws {
+        let server = try await StandInAPIServer.start()
+        let client = try KubernetesClient(connection: KubernetesConnection(server: server.url, source: "stand-in"))
+        let store = KubernetesKeyStore(client: client, namespace: "kube-system")
+        let registry = KeyRegistry(store: store, generation: KeyGenerationOptions(bits: 2048), logger: quietLogger)
+        try await registry.start(cutoff: nil)
+        let created = try #require(await registry.snapshot().newest)
+        #expect(created.name.hasPrefix("sealed-secrets-key") && created.name.count == "sealed-secrets-key".count + 5)
+        let stored = try #require(await server.cluster.object("secrets", "kube-system", created.name))
+        #expect(stored["type"]?.string == "kubernetes.io/tls")
+        #expect(ObjectMeta(stored["metadata"]?.object ?? ManifestObject()).labels[ControllerKeySecret.activeLabel] == "active")
+
+        // Another controller (or an admin) adds a key; an unlabelled Secret elsewhere is ignored.
+        let upstream = try Fixtures.upstreamKeyPair()
+        try await server.cluster.create("secrets", try Self.keySecret(upstream, name: "byo-key", label: "active"))
+        try await server.cluster.create("secrets", try Self.keySecret(try KeyPair.generate(bits: 2048), name: "unrelated", label: nil))
+        try await registry.reload()
+        #expect(Set(await registry.snapshot().keys.map(\.name)) == [created.name, "byo-key"])
+
+        // Relabelled compromised: dropped from the registry; the Secret itself is untouched.
+        try await server.cluster.replace("secrets", try Self.keySecret(upstream, name: "byo-key", label: "compromised"))
+        try await registry.reload()
+        #expect(await registry.snapshot().keys.map(\.name) == [created.name])
+        #expect(await server.cluster.object("secrets", "kube-system", "byo-key") != nil)
+
+        // The pre-0.9 legacy key is named exactly the prefix and needs no label.
+        try await server.cluster.create("secrets", try Self.keySecret(upstream, name: "sealed-secrets-key", label: nil))
+        try await registry.reload()
+        #expect(Set(await registry.snapshot().keys.map(\.name)) == [created.name, "sealed-secrets-key"])
+        await client.shutdown()
+        await server.stop()
+    }
+}
