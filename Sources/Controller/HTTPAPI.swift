@@ -186,15 +186,16 @@ public struct ControllerAPI: Sendable {
         Response(status: status, headers: [.contentType: "text/plain; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: body)))
     }
 
+    /// Seconds on a monotonic clock since the first call.
     static func monotonicSeconds() -> Double {
-        let now = ContinuousClock.now.duration(to: ContinuousClock.Instant.reference)
-        return -Double(now.components.seconds) - Double(now.components.attoseconds) / 1e18
+        let elapsed = MonotonicReference.start.duration(to: ContinuousClock.now)
+        return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
     }
 }
 
-extension ContinuousClock.Instant {
-    /// A fixed instant to measure monotonic seconds from.
-    static let reference = ContinuousClock.now
+/// The instant monotonic seconds are counted from.
+enum MonotonicReference {
+    static let start = ContinuousClock.now
 }
 
 /// A ready-made error response carried through a `Result`.
