@@ -259,12 +259,6 @@ public final class RSAKey: @unchecked Sendable {
         return Array(out.prefix(outLength))
     }
 
-    /// The public half only (what a certificate carries).
-    public func publicOnly() throws -> RSAKey {
-        let pem = try publicKeyPEM()
-        return try RSAKey.publicKey(pem: Array(pem.utf8))
-    }
-
     /// Whether both keys have the same public part (modulus and exponent).
     public func hasSamePublicKey(as other: RSAKey) -> Bool {
         EVP_PKEY_eq(pointer, other.pointer) == 1

@@ -52,6 +52,29 @@ import Testing
         #expect(try ControllerKeySecret.generatedName().count == "sealed-secrets-key".count + 5)
     }
 
+    @Test func certificateSourcesAndOutputModes() async throws {
+        let pair = try TestSupport.pair()
+        let directory = try TestSupport.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let certPath = directory.appendingPathComponent("cert.pem").path
+        try AtomicFileWriter.write(try pair.certificate.pem() + (try TestSupport.other().certificate.pem()), to: certPath)
+        // The first certificate of the file is the one used, from a path or a file:// URL.
+        for location in [certPath, "file://" + certPath] {
+            let loaded = try await CertificateSource.load(location)
+            #expect(loaded.publicKey.hasSamePublicKey(as: pair.privateKey))
+        }
+        await #expect(throws: KeyError.self) { try await CertificateSource.load(directory.appendingPathComponent("missing.pem").path) }
+        await #expect(throws: KeyError.self) {
+            try await CertificateSource.load(certPath, now: Date(timeIntervalSinceNow: 87_601 * 3600))
+        }
+        // Files holding secrets are created with mode 0600, whatever the umask.
+        let keyPath = directory.appendingPathComponent("tls.key").path
+        try AtomicFileWriter.write(try pair.privateKey.privateKeyPEM(), to: keyPath, mode: 0o600)
+        let mode = try FileManager.default.attributesOfItem(atPath: keyPath)[.posixPermissions] as? NSNumber
+        #expect(mode?.intValue == 0o600)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: directory.path).sorted() == ["cert.pem", "tls.key"])
+    }
+
     @Test func upstreamKeyAndCertificateLoad() throws {
         let key = try TestSupport.upstreamKey()
         #expect(key.bits == 4096)
