@@ -72,6 +72,8 @@ let package = Package(
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ]
         ),
+        // End-to-end: runs the built binary (the dependency makes sure it is built first).
+        .testTarget(name: "sealantTests", dependencies: ["sealant"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -225,8 +225,13 @@ new_repo corruptindex
 printf 'x\n' > x; git add x; commit "Init"; printf 'DIRC garbage that is not an index' > .git/index
 new_repo corruptobject
 printf 'will be damaged\n' > x; git add x; commit "Init"
+record corruptobject.blob "$(git rev-parse HEAD:x)"
 OBJ=".git/objects/$(git rev-parse HEAD:x | sed 's|^\(..\)|\1/|')"
 chmod u+w "$OBJ"; printf 'not zlib data' > "$OBJ"
+# --- A repository whose config cannot be parsed.
+new_repo badconfig
+printf '[core\n' >> .git/config
+
 # --- A blob the object database lacks (as in a blob-filtered partial clone).
 new_repo missingblob
 printf 'kept\n' > kept.txt; printf 'gone\n' > gone.txt; git add kept.txt gone.txt; commit "Init"

@@ -9,6 +9,11 @@ static inline int sealant_git_set_strict_hash_verification(int enabled) {
     return git_libgit2_opts(GIT_OPT_ENABLE_STRICT_HASH_VERIFICATION, enabled);
 }
 
+/// Set the total size of the per-repository object cache (libgit2's default is 256 MiB).
+static inline int sealant_git_set_cache_max_size(ssize_t bytes) {
+    return git_libgit2_opts(GIT_OPT_SET_CACHE_MAX_SIZE, bytes);
+}
+
 /// Set the largest object of `type` the object cache keeps (0: never cache that type).
 static inline int sealant_git_set_cache_object_limit(git_object_t type, size_t bytes) {
     return git_libgit2_opts(GIT_OPT_SET_CACHE_OBJECT_LIMIT, type, bytes);

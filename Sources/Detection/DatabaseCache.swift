@@ -34,11 +34,52 @@ public struct DatabaseCache: Sendable {
 
     func store(_ database: VectorscanDatabase, patterns: [VectorscanPattern]) {
         guard let bytes = database.serialize() else { return }
-        let target = path(for: patterns)
+        write(Data(bytes), to: path(for: patterns))
+    }
+
+    /// Earlier `hs_expression_info` answers for these regexes (an empty table when absent or unreadable).
+    func loadStages(for sources: [String]) -> [String: StageInfo] {
+        guard let data = FileManager.default.contents(atPath: stagesPath(for: sources)) else { return [:] }
+        var table = [String: StageInfo]()
+        for line in String(decoding: data, as: UTF8.self).split(separator: "\n") {
+            let fields = line.split(separator: "\t", maxSplits: 2, omittingEmptySubsequences: false)
+            guard fields.count == 3, let sourceData = Data(base64Encoded: String(fields[0])),
+                  let source = String(data: sourceData, encoding: .utf8) else { return [:] }
+            if fields[1] == "-" {
+                table[source] = StageInfo(result: .failure(RuleStageError(message: String(fields[2]))))
+            } else if let flags = UInt32(fields[1]), let lookBehind = Int(fields[2]) {
+                table[source] = StageInfo(result: .success((flags, lookBehind)))
+            } else {
+                return [:]
+            }
+        }
+        return table
+    }
+
+    func storeStages(_ table: [String: StageInfo], for sources: [String]) {
+        var text = ""
+        for (source, info) in table.sorted(by: { $0.key < $1.key }) {
+            let encoded = Data(source.utf8).base64EncodedString()
+            switch info.result {
+            case .success(let (flags, lookBehind)): text += "\(encoded)\t\(flags)\t\(lookBehind)\n"
+            case .failure(let error): text += "\(encoded)\t-\t\(error.message.replacingOccurrences(of: "\n", with: " "))\n"
+            }
+        }
+        write(Data(text.utf8), to: stagesPath(for: sources))
+    }
+
+    private func stagesPath(for sources: [String]) -> String {
+        var text = "stages-v1\u{0}\(Vectorscan.version)\u{0}"
+        for s in sources { text += s + "\u{0}" }
+        return directory + "/stages-" + Fingerprint.secretHash(text) + Fingerprint.secretHash(String(text.reversed())) + ".tsv"
+    }
+
+    /// Atomic write: temp file in the cache folder, then rename; failures only cost speed.
+    private func write(_ data: Data, to target: String) {
         do {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
             let temp = directory + "/.tmp-\(ProcessInfo.processInfo.processIdentifier)-\(UUID().uuidString)"
-            try Data(bytes).write(to: URL(fileURLWithPath: temp))
+            try data.write(to: URL(fileURLWithPath: temp))
             if rename(temp, target) != 0 { try? FileManager.default.removeItem(atPath: temp) }
         } catch {
             // A cache that cannot be written only costs speed.

@@ -1,7 +1,7 @@
 /// Folds the same secret seen in many versions of a file (every blob of a long-lived config file
 /// holds it) into one finding: the earliest introduction, with the others listed when asked.
 public enum FindingDeduplication {
-    /// One finding per fingerprint: the one with the earliest date (then commit id, then line).
+    /// One finding per fingerprint: the earliest in the history walk (then date, commit id, line).
     public static func keepingFirstIntroduction(_ findings: [Finding], listOthers: Bool) -> [Finding] {
         var groups = [String: [Finding]]()
         var order = [String]()
@@ -14,7 +14,8 @@ public enum FindingDeduplication {
         for key in order {
             guard let group = groups[key] else { continue }
             let sorted = group.sorted {
-                ($0.provenance.date, $0.commit, $0.startLine) < ($1.provenance.date, $1.commit, $1.startLine)
+                ($0.provenance.order, $0.provenance.date, $0.commit, $0.startLine)
+                    < ($1.provenance.order, $1.provenance.date, $1.commit, $1.startLine)
             }
             guard var first = sorted.first else { continue }
             if listOthers {

@@ -44,6 +44,10 @@ public final class Detector: Sendable {
         var compiled = [CompiledRule]()
         var patterns = [VectorscanPattern]()
         var fallbacks = [(id: String, reason: String)]()
+        // hs_expression_info costs more than loading a cached database: remember its answers.
+        let sources = ruleSet.rules.compactMap(\.regex)
+        var stages = cache?.loadStages(for: sources) ?? [:]
+        let knownStages = stages.count
         for rule in ruleSet.rules {
             let regex = try rule.regex.map { try compile($0, ruleID: rule.id, field: "regex") }
             let path = try rule.path.map { try compile($0, ruleID: rule.id, field: "path") }
@@ -59,10 +63,13 @@ public final class Detector: Sendable {
             }
             let stage: CompiledRule.Stage
             if let source = rule.regex {
-                switch Detector.vectorscanStage(for: source) {
-                case .success(let (expression, flags, lookBehind)):
+                let info = stages[source] ?? StageInfo(Detector.vectorscanStage(for: source))
+                stages[source] = info
+                switch info.result {
+                case .success(let (flags, lookBehind)):
                     stage = .vectorscan(lookBehind: lookBehind)
-                    patterns.append(VectorscanPattern(expression: expression, id: UInt32(compiled.count), flags: flags))
+                    patterns.append(VectorscanPattern(expression: Detector.relaxingBoundedRepeats(source),
+                                                      id: UInt32(compiled.count), flags: flags))
                 case .failure(let reason):
                     stage = .pcre2Only(reason: reason.message)
                     fallbacks.append((rule.id, reason.message))
@@ -102,6 +109,7 @@ public final class Detector: Sendable {
         for (i, trigger) in SegmentDecoder.Trigger.allCases.enumerated() {
             patterns.append(VectorscanPattern(expression: trigger.expression, id: triggerBase + UInt32(i), flags: 0))
         }
+        if stages.count != knownStages { cache?.storeStages(stages, for: sources) }
         self.globalAllowlists = try ruleSet.allowlists.map { try CompiledAllowlist($0, ownerID: "global allowlist") }
         // hs_expression_info passes some patterns that hs_compile then refuses (e.g. one that can
         // match the empty string): such a rule falls back to PCRE2 alone, like one rejected up front.
@@ -221,6 +229,17 @@ public final class Detector: Sendable {
         }
         return out
     }
+}
+
+/// What `vectorscanStage` decided for one regex: flags and look-behind, or why Vectorscan can't take it.
+struct StageInfo: Sendable {
+    var result: Result<(UInt32, Int), RuleStageError>
+
+    init(_ stage: Result<(String, UInt32, Int), RuleStageError>) {
+        result = stage.map { ($0.1, $0.2) }
+    }
+
+    init(result: Result<(UInt32, Int), RuleStageError>) { self.result = result }
 }
 
 /// Why Vectorscan cannot take a rule's regex.

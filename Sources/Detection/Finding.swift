@@ -12,6 +12,8 @@ public struct Provenance: Sendable, Hashable, Codable {
     public var message: String
     /// A web link to the finding, when a platform is known.
     public var link: String
+    /// The commit's position in the history walk (parents first); orders same-second commits.
+    public var order: Int = 0
 
     public init(file: String, symlinkFile: String = "", commit: String = "", author: String = "",
                 email: String = "", date: String = "", message: String = "", link: String = "") {

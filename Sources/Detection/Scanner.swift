@@ -33,7 +33,26 @@ public final class Scanner {
         scanLayer(bytes, depth: 0, outer: nil, encodings: [], context: &context)
         runAnalyzers(bytes, context: &context)
         reportPathRules(&context)
-        return context.findings
+        return Self.preferSpecific(context.findings)
+    }
+
+    /// When a provider rule and a generic rule (`generic-*`) report the same secret at the same
+    /// place, only the provider's finding is kept: it names what the secret is.
+    static func preferSpecific(_ findings: [Finding]) -> [Finding] {
+        guard findings.count > 1, findings.contains(where: { $0.ruleID.hasPrefix("generic-") }) else { return findings }
+        var specific = Set<String>()
+        for f in findings where !f.ruleID.hasPrefix("generic-") { specific.insert("\(f.startLine)\u{0}\(f.secret)") }
+        return findings.filter { !$0.ruleID.hasPrefix("generic-") || !specific.contains("\($0.startLine)\u{0}\($0.secret)") }
+    }
+
+    /// The printable text `secret` decodes to when it is standard base64 of text, else nil.
+    static func base64Text(_ secret: String) -> String? {
+        let count = secret.utf8.count
+        guard count >= 8, count <= 4096, count % 4 == 0,
+              secret.utf8.allSatisfy({ ($0 >= 0x41 && $0 <= 0x5A) || ($0 >= 0x61 && $0 <= 0x7A) || ($0 >= 0x30 && $0 <= 0x39) || $0 == 0x2B || $0 == 0x2F || $0 == 0x3D }),
+              let data = Data(base64Encoded: secret), !data.isEmpty,
+              data.allSatisfy({ $0 >= 0x20 && $0 < 0x7F }) else { return nil }
+        return String(decoding: data, as: UTF8.self)
     }
 
     /// Convenience for tests and small inputs.
@@ -200,11 +219,15 @@ public final class Scanner {
         let match = String(decoding: UnsafeRawBufferPointer(rebasing: bytes[m.range]), as: UTF8.self)
         let path = context.provenance.file
         let commit = context.provenance.commit
+        // A base64 value is judged by what it says too: `cGFzc3dvcmQ=` is the placeholder `password`.
+        let readable = Self.base64Text(secret)
         for list in detector.globalAllowlists where list.targetRules.isEmpty || list.targetRules.contains(rule.rule.id) {
             if list.allows(secret: secret, match: match, line: line, path: path, commit: commit, matcher: matcher) { return }
+            if let readable, list.allows(secret: readable, match: match, line: line, path: path, commit: commit, matcher: matcher) { return }
         }
         for list in rule.allowlists {
             if list.allows(secret: secret, match: match, line: line, path: path, commit: commit, matcher: matcher) { return }
+            if let readable, list.allows(secret: readable, match: match, line: line, path: path, commit: commit, matcher: matcher) { return }
         }
         context.seen.insert(key)
 

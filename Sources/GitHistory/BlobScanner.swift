@@ -145,7 +145,7 @@ public struct BlobScanner: Sendable {
         let workers = WorkerThreads(count: workerCount) { _ in
             var local = BlobScanSummary()
             do {
-                let reader = try repository.openHandle()
+                let reader = try repository.openObjectReader()
                 let consumer = try makeConsumer()
                 while let batch = queue.pop() {
                     for job in batch { try Self.perform(job, reader: reader, maxBlobSize: maxBlobSize, pathPrefix: pathPrefix,
@@ -163,9 +163,10 @@ public struct BlobScanner: Sendable {
         do {
             try walker.seed(withCommits: plan.excludedParents)
             var batch: [BlobJob] = []
-            walk: for id in plan.commits {
+            walk: for (order, id) in plan.commits.enumerated() {
                 let commit = try handle.lookupCommit(id)
-                let metadata = commit.metadata(isShallowBoundary: plan.shallowBoundary.contains(id))
+                var metadata = commit.metadata(isShallowBoundary: plan.shallowBoundary.contains(id))
+                metadata.walkOrder = order + 1
                 if options.includeCommitMessages { batch.append(.message(metadata)) }
                 try walker.walk(commit: commit, metadata: metadata,
                                 parents: metadata.isShallowBoundary ? [] : commit.parentIDs) { job in batch.append(job) }
@@ -187,13 +188,16 @@ public struct BlobScanner: Sendable {
         var summary = totals.withValue { $0 }
         summary.commits = plan.commits.count
         summary.shallowBoundaryCommits = plan.commits.filter { plan.shallowBoundary.contains($0) }
-        summary.submodulePaths = walker.gitlinkPaths.map { pathPrefix.map($0.prefixed) ?? $0 }
-        summary.occurrences = walker.occurrences
+        func located(_ path: GitPath) -> GitPath { pathPrefix.map { path.prefixed(by: $0) } ?? path }
+        summary.submodulePaths = walker.gitlinkPaths.map(located)
+        summary.occurrences = pathPrefix == nil ? walker.occurrences : walker.occurrences.mapValues { list in
+            list.map { BlobOccurrence(commit: $0.commit, path: located($0.path)) }
+        }
         if options.recurseSubmodules {
             for path in walker.gitlinkPaths {
                 guard let submoduleHandle = handle.openSubmodule(at: path) else { continue }
                 let nested = BlobScanner(repository: GitRepository(submoduleHandle), selection: .allRefs, options: options)
-                let prefix = pathPrefix.map(path.prefixed) ?? path
+                let prefix = located(path)
                 var nestedSummary = try nested.run(pathPrefix: prefix, makeConsumer)
                 nestedSummary.scannedSubmodules.append(prefix)
                 summary.absorb(nestedSummary)
@@ -211,7 +215,7 @@ public struct BlobScanner: Sendable {
             try consumer(HistoryUnit(source: .commitMessage, bytes: Array(commit.message.utf8), commit: commit,
                                      path: HistoryUnit.commitMessagePath, isBinary: false, isLFSPointer: false))
         case .blob(let id, let rawPath, let commit):
-            let path = pathPrefix.map(rawPath.prefixed) ?? rawPath
+            let path = pathPrefix.map { rawPath.prefixed(by: $0) } ?? rawPath
             switch try reader.readBlob(id, maxSize: maxBlobSize) {
             case .notABlob:
                 return
@@ -299,13 +303,13 @@ struct TreeWalker {
                                       metadata: CommitMetadata, emit: (BlobJob) -> Void) throws(GitHistoryError) {
         if parentTrees.contains(where: { $0 == id }) { return }
         let tree = try handle.readTree(id)
-        let parents = try parentTrees.map { (parent) throws(GitHistoryError) -> RawTree? in
+        let parents = try parentTrees.map { (parent) throws(GitHistoryError) -> [[UInt8]: RawTree.Entry]? in
             guard let parent else { return nil }
-            return try handle.readTree(parent)
+            return try handle.readTree(parent).entriesByName()
         }
         for entry in tree.entries {
             let name = tree.name(of: entry)
-            let parentEntries = parents.map { $0?.entry(named: name) }
+            let parentEntries = parents.map { $0?[name] }
             if parentEntries.contains(where: { $0?.id == entry.id }) { continue }
             switch entry.mode & FileMode.typeMask {
             case FileMode.tree:

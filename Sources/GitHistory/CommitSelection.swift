@@ -79,7 +79,8 @@ struct CommitPlanner {
         for revision in selection.excludingReachableFrom { hiddenTips.append(try handle.resolveCommit(revision)) }
 
         let shallowRoots = repository.shallowRoots(commonDirectory: handle.commonDirectory)
-        let hidden = try ancestors(of: hiddenTips, shallowRoots: shallowRoots)
+        let hidden = hiddenTips.isEmpty ? []
+            : try hiddenCommits(hiddenTips: hiddenTips, interestingTips: tips, shallowRoots: shallowRoots)
 
         // Breadth-first over the selected commits, recording parent links by index.
         var indexOf: [ObjectID: Int] = [:]
@@ -148,18 +149,54 @@ struct CommitPlanner {
         return CommitPlan(commits: order.map { ids[$0] }, shallowBoundary: boundary, excludedParents: excluded)
     }
 
-    /// Every commit reachable from `tips`, stopping at shallow roots and missing objects.
-    private func ancestors(of tips: [ObjectID], shallowRoots: Set<ObjectID>) throws(GitHistoryError) -> Set<ObjectID> {
-        var seen = Set<ObjectID>()
-        var pending = tips
-        while let id = pending.popLast() {
-            guard seen.insert(id).inserted else { continue }
-            guard !shallowRoots.contains(id) else { continue }
-            for parent in try handle.lookupCommit(id).parentIDs where !seen.contains(parent) && handle.contains(parent) {
-                pending.append(parent)
+    /// The commits reachable from `hiddenTips` that matter for cutting the walk from `interestingTips`.
+    /// Like git's own limiting walk, newest first by committer date, it stops once every commit still
+    /// queued is hidden (plus a few steps of slack for skewed clocks) instead of walking the whole
+    /// history behind the hidden tips: a pre-push scan of one new commit costs a few lookups, not the
+    /// remote's entire history. Skew beyond the slack can only make a hidden commit look selected
+    /// (scanned needlessly), never the reverse.
+    private func hiddenCommits(hiddenTips: [ObjectID], interestingTips: [ObjectID],
+                               shallowRoots: Set<ObjectID>) throws(GitHistoryError) -> Set<ObjectID> {
+        var isHidden: [ObjectID: Bool] = [:]
+        var parentsOf: [ObjectID: [ObjectID]] = [:]
+        var queue = MinHeap<(Int64, ObjectID)>(by: { $0.0 > $1.0 })
+        var queuedInteresting = 0
+        func enqueue(_ id: ObjectID, hidden: Bool) throws(GitHistoryError) {
+            isHidden[id] = hidden
+            queue.push((try handle.lookupCommit(id).committerTime, id))
+            if !hidden { queuedInteresting += 1 }
+        }
+        for tip in hiddenTips where isHidden[tip] == nil { try enqueue(tip, hidden: true) }
+        for tip in interestingTips where isHidden[tip] == nil { try enqueue(tip, hidden: false) }
+        var slack = 5
+        while let (_, id) = queue.pop() {
+            let hidden = isHidden[id] ?? false
+            if !hidden { queuedInteresting -= 1 }
+            if queuedInteresting == 0 {
+                slack -= 1
+                if slack < 0 { break }
+            }
+            guard parentsOf[id] == nil else { continue }
+            let parents = shallowRoots.contains(id) ? [] : try handle.lookupCommit(id).parentIDs.filter { handle.contains($0) }
+            parentsOf[id] = parents
+            for parent in parents {
+                switch isHidden[parent] {
+                case nil:
+                    try enqueue(parent, hidden: hidden)
+                case false? where hidden:
+                    // Reached from both sides: hidden after all, and so is everything behind it.
+                    var pending = [parent]
+                    while let next = pending.popLast() {
+                        guard isHidden[next] == false else { continue }
+                        isHidden[next] = true
+                        if parentsOf[next] == nil { queuedInteresting -= 1 } else { pending += parentsOf[next] ?? [] }
+                    }
+                default:
+                    break
+                }
             }
         }
-        return seen
+        return Set(isHidden.compactMap { $0.value ? $0.key : nil })
     }
 
     /// Kahn's algorithm over the selected commits, choosing the oldest ready commit each step so that

@@ -28,6 +28,8 @@ public enum FileChange: Sendable, Hashable {
     case submoduleUpdated(to: ObjectID)
     /// An unmerged path in the index: the lines one side of the conflict adds relative to the merge base.
     case conflicted(side: ConflictSide)
+    /// Not a file: the commit's message, one added line per message line (`includeCommitMessages`).
+    case commitMessage
 }
 
 /// Which side of an unmerged path a conflicted unit comes from.
@@ -115,11 +117,15 @@ public struct DiffScanner: Sendable {
     /// Threads diffing commits and calling the consumer; 0 means one per core. Staged and unstaged
     /// scans run on the calling thread.
     public let workers: Int
+    /// Commit mode: also deliver each commit's message as a `.commitMessage` unit at path
+    /// `HistoryUnit.commitMessagePath`.
+    public let includeCommitMessages: Bool
 
-    public init(repository: GitRepository, source: DiffSource, workers: Int = 0) {
+    public init(repository: GitRepository, source: DiffSource, workers: Int = 0, includeCommitMessages: Bool = false) {
         self.repository = repository
         self.source = source
         self.workers = workers
+        self.includeCommitMessages = includeCommitMessages
     }
 
     /// Diffs and calls `consumer` once per changed file with added lines (commit mode: from worker threads).
@@ -154,15 +160,17 @@ public struct DiffScanner: Sendable {
         let totals = Locked(DiffScanSummary())
         let repository = self.repository
         let boundary = plan.shallowBoundary
+        let includeCommitMessages = self.includeCommitMessages
 
         let threads = WorkerThreads(count: workerCount) { _ in
             var local = DiffScanSummary()
             do {
-                let reader = try repository.openHandle()
+                let reader = try repository.openObjectReader()
                 let consumer = try makeConsumer()
                 while let batch = queue.pop() {
                     for id in batch {
-                        for unit in try Self.diff(commit: id, isShallowBoundary: boundary.contains(id), handle: reader) {
+                        for unit in try Self.diff(commit: id, isShallowBoundary: boundary.contains(id), handle: reader,
+                                                  includeMessage: includeCommitMessages) {
                             local.count(unit)
                             try consumer(unit)
                         }
@@ -190,9 +198,26 @@ public struct DiffScanner: Sendable {
     }
 
     /// The units of one commit. Merges keep, per path, the lines added relative to every parent.
-    static func diff(commit id: ObjectID, isShallowBoundary: Bool, handle: RepositoryHandle) throws(GitHistoryError) -> [DiffUnit] {
+    static func diff(commit id: ObjectID, isShallowBoundary: Bool, handle: RepositoryHandle,
+                     includeMessage: Bool) throws(GitHistoryError) -> [DiffUnit] {
         let commit = try handle.lookupCommit(id)
         let metadata = commit.metadata(isShallowBoundary: isShallowBoundary)
+        var units = includeMessage ? [messageUnit(metadata)] : []
+        units += try fileUnits(commit: commit, metadata: metadata, isShallowBoundary: isShallowBoundary, handle: handle)
+        return units
+    }
+
+    /// The message as numbered lines, so findings in it get a line number like any file.
+    static func messageUnit(_ metadata: CommitMetadata) -> DiffUnit {
+        let lines = metadata.message.utf8.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false)
+        let added = lines.enumerated().map { AddedLine(number: $0.offset + 1, bytes: Array($0.element)) }
+        return DiffUnit(commit: metadata, path: HistoryUnit.commitMessagePath, change: .commitMessage,
+                        addedLines: added.last?.bytes.isEmpty == true ? Array(added.dropLast()) : added,
+                        isBinary: false, isLFSPointer: false, blob: nil)
+    }
+
+    private static func fileUnits(commit: CommitHandle, metadata: CommitMetadata, isShallowBoundary: Bool,
+                                  handle: RepositoryHandle) throws(GitHistoryError) -> [DiffUnit] {
         let parents = isShallowBoundary ? [] : commit.parentIDs.filter { handle.contains($0) }
         let tree = commit.treeID
         guard parents.count > 1 else {

@@ -13,6 +13,9 @@ enum LibGit2 {
         _ = sealant_git_set_strict_hash_verification(0)
         // The walk reads each tree once (seen trees are skipped), so caching trees only costs time.
         _ = sealant_git_set_cache_object_limit(GIT_OBJECT_TREE, 0)
+        // Each worker has its own handle and cache; the default 256 MiB each would dominate memory on
+        // large histories while only the walk's second look at a commit benefits from it.
+        _ = sealant_git_set_cache_max_size(32 << 20)
     }()
 
     static func lastErrorMessage() -> String {
@@ -104,9 +107,10 @@ final class RepositoryHandle: @unchecked Sendable {
         try open(path, flags: 0)
     }
 
-    /// Opens exactly `gitDirectory` without searching parents.
-    static func open(gitDirectory: String) throws(GitHistoryError) -> RepositoryHandle {
-        try open(gitDirectory, flags: GIT_REPOSITORY_OPEN_NO_SEARCH.rawValue)
+    /// Opens exactly `gitDirectory` without searching parents; `asBare` ignores the work tree.
+    static func open(gitDirectory: String, asBare: Bool = false) throws(GitHistoryError) -> RepositoryHandle {
+        let bare = asBare ? GIT_REPOSITORY_OPEN_BARE.rawValue : 0
+        return try open(gitDirectory, flags: GIT_REPOSITORY_OPEN_NO_SEARCH.rawValue | bare)
     }
 
     private static func open(_ path: String, flags: UInt32) throws(GitHistoryError) -> RepositoryHandle {
@@ -532,11 +536,10 @@ final class RawTree {
         [UInt8](UnsafeRawBufferPointer(rebasing: bytes[entry.nameStart..<(entry.nameStart + entry.nameCount)]))
     }
 
-    /// The entry called `name`, for comparing a tree with its parents' (occurrence mode).
-    func entry(named name: [UInt8]) -> Entry? {
-        entries.first { entry in
-            entry.nameCount == name.count && bytes[entry.nameStart..<(entry.nameStart + entry.nameCount)].elementsEqual(name)
-        }
+    /// Entries keyed by name, for comparing a tree with its parents' (occurrence mode). A malformed
+    /// tree with a repeated name keeps the first entry.
+    func entriesByName() -> [[UInt8]: Entry] {
+        Dictionary(entries.map { (name(of: $0), $0) }, uniquingKeysWith: { first, _ in first })
     }
 }
 

@@ -118,6 +118,9 @@ public struct CommitMetadata: Hashable, Sendable {
     /// The commit sits at a shallow clone's boundary: its parents are missing, so everything in its
     /// tree looks new although most of it was introduced by history that was not fetched.
     public let isShallowBoundary: Bool
+    /// Position in the history walk, parents before children (0 when not from a walk): orders
+    /// commits made within the same second, where dates tie.
+    public internal(set) var walkOrder: Int = 0
 
     public init(id: ObjectID, authorName: String, authorEmail: String, authorTime: Int64, message: String,
                 isShallowBoundary: Bool) {

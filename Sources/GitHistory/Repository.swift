@@ -31,6 +31,12 @@ public struct GitRepository: Sendable, Hashable {
         try RepositoryHandle.open(gitDirectory: gitDirectory)
     }
 
+    /// A fresh handle that reads only the object database, opened as if bare: libgit2 then skips the
+    /// work tree's `.gitattributes` lookups (a `stat` per path) that otherwise dominate diffing history.
+    func openObjectReader() throws(GitHistoryError) -> RepositoryHandle {
+        try RepositoryHandle.open(gitDirectory: gitDirectory, asBare: true)
+    }
+
     /// Commits listed in `shallow` (the commits whose parents a shallow clone did not fetch).
     func shallowRoots(commonDirectory: String) -> Set<ObjectID> {
         let url = URL(fileURLWithPath: commonDirectory).appendingPathComponent("shallow")

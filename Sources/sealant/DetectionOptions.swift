@@ -3,6 +3,7 @@ import Detection
 import Foundation
 import Reporting
 import Rules
+import Sealing
 
 /// Flags that choose rules and filters, shared by every scanning command.
 struct DetectionOptions: ParsableArguments {
@@ -146,7 +147,11 @@ struct OutputOptions: ParsableArguments {
         if toStdout {
             FileHandle.standardOutput.write(Data(text.utf8))
         } else {
-            try AtomicFile.write(Data(text.utf8), to: reportPath)
+            do {
+                try AtomicFileWriter.write(text, to: reportPath)
+            } catch {
+                throw CLIError("\(reportPath): cannot write the report: \(error)")
+            }
         }
     }
 
@@ -162,23 +167,6 @@ struct OutputOptions: ParsableArguments {
         let skippedText = skipped.isEmpty ? "" : " (skipped: \(skipped.joined(separator: ", ")))"
         let found = findings.isEmpty ? "no leaks found" : "\(findings.count) finding\(findings.count == 1 ? "" : "s")"
         printError(String(format: "sealant: scanned %d %@, %.1f MB in %.2f s%@ — %@", stats.units, what, mb, seconds, skippedText, found))
-    }
-}
-
-/// Writes files so that a reader never sees half of one: temp file in the same folder, then rename.
-enum AtomicFile {
-    static func write(_ data: Data, to path: String, mode: mode_t = 0o644) throws {
-        let url = URL(fileURLWithPath: path)
-        let dir = url.deletingLastPathComponent().path
-        let temp = dir + "/.\(url.lastPathComponent).tmp-\(ProcessInfo.processInfo.processIdentifier)-\(UUID().uuidString.prefix(8))"
-        guard FileManager.default.createFile(atPath: temp, contents: data, attributes: [.posixPermissions: mode]) else {
-            throw CLIError("\(path): cannot write (\(String(cString: strerror(errno))))")
-        }
-        if rename(temp, path) != 0 {
-            let reason = String(cString: strerror(errno))
-            try? FileManager.default.removeItem(atPath: temp)
-            throw CLIError("\(path): cannot write (\(reason))")
-        }
     }
 }
 

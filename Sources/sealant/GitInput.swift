@@ -92,8 +92,10 @@ struct GitInput {
     }
 
     static func provenance(_ commit: CommitMetadata, path: String) -> Provenance {
-        Provenance(file: path, commit: commit.id.description, author: commit.authorName, email: commit.authorEmail,
-                   date: commit.authorDate, message: commit.message.trimmingCharacters(in: .newlines))
+        var provenance = Provenance(file: path, commit: commit.id.description, author: commit.authorName, email: commit.authorEmail,
+                                    date: commit.authorDate, message: commit.message.trimmingCharacters(in: .newlines))
+        provenance.order = commit.walkOrder
+        return provenance
     }
 
     /// Adds every recorded (commit, path) of the finding's blob to `otherOccurrences`.
@@ -131,7 +133,8 @@ final class FindingCollector: @unchecked Sendable {
         lock.lock()
         defer { lock.unlock() }
         return storage.sorted {
-            ($0.provenance.date, $0.commit, $0.file, $0.startLine, $0.ruleID) < ($1.provenance.date, $1.commit, $1.file, $1.startLine, $1.ruleID)
+            ($0.provenance.order, $0.provenance.date, $0.commit, $0.file, $0.startLine, $0.ruleID)
+                < ($1.provenance.order, $1.provenance.date, $1.commit, $1.file, $1.startLine, $1.ruleID)
         }
     }
 

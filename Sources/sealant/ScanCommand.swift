@@ -150,7 +150,9 @@ struct ScanCommand: AsyncParsableCommand {
         let historic = findings.contains { $0.ruleID == "kubernetes-secret-manifest" && !$0.commit.isEmpty }
         guard !files.isEmpty || historic else { return }
         if !files.isEmpty {
-            let list = files.map { $0.contains(" ") ? "'\($0)'" : $0 }.joined(separator: " ")
+            let shown = files.prefix(3).map { $0.contains(" ") ? "'\($0)'" : $0 }
+            var list = shown.joined(separator: " ")
+            if files.count > shown.count { list += " ... (\(files.count) files; or: sealant scan --fix)" }
             printError("sealant: plain Kubernetes Secrets found; seal them before committing:")
             printError("    sealant seal --in-place \(list) --cert CERT.pem    (or --controller URL)")
             if git.staged { printError("    then: git add \(list)") }

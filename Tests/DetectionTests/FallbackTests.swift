@@ -33,7 +33,6 @@ struct FallbackTests {
     @Test("a regex Vectorscan accepts at first but refuses to compile falls back instead of failing the detector",
           arguments: [
               #"(tk_[a-z0-9]{20})?"#,                    // can match the empty string: rejected only by hs_compile
-              #"tk_[a-z0-9]{20}[\s\S]{0,50000}END"#,     // bounded repeat too large for Vectorscan
           ])
     func compileTimeRejection(regex: String) throws {
         let toml = singleRule(id: "late-reject", regex: regex) + """
@@ -52,6 +51,19 @@ struct FallbackTests {
         let found = detector.makeScanner().scan(padding + "x tk_\(value) y\nnrm_\(randomString(Alphabet.lower, count: 8))\nEND\n")
         #expect(found.contains { $0.ruleID == "late-reject" && $0.match.hasPrefix("tk_\(value)") })
         #expect(found.contains { $0.ruleID == "normal" })
+    }
+
+    @Test("a bounded repeat too large for Vectorscan runs there relaxed, with the exact regex confirming")
+    func largeBoundedRepeat() throws {
+        let toml = singleRule(id: "wide", regex: #"tk_[a-z0-9]{20}[\s\S]{0,50000}END"#)
+        let detector = try makeDetector(toml)
+        #expect(detector.pcre2OnlyRules.isEmpty)
+        let value = randomString(Alphabet.lowerDigits, count: 20)
+        let near = "x tk_\(value) y\n" + String(repeating: "z", count: 1_000) + "\nEND\n"
+        #expect(detector.makeScanner().scan(near).contains { $0.ruleID == "wide" && $0.match.hasPrefix("tk_\(value)") })
+        // Further than the exact regex allows: the relaxed candidate is rejected by PCRE2.
+        let far = "x tk_\(value) y\n" + String(repeating: "z\n", count: 30_000) + "END\n"
+        #expect(!detector.makeScanner().scan(far).contains { $0.ruleID == "wide" })
     }
 
     @Test("PCRE2-only rules still honour keywords and paths")

@@ -233,6 +233,7 @@ struct BlobScanTests {
 
     @Test func corruptObjectFailsWithTheObjectNamed() throws {
         let scanner = BlobScanner(repository: try fixtures.repository("corruptobject"))
-        #expect(throws: GitHistoryError.self) { _ = try scanner.run { _ in } }
+        let error = #expect(throws: GitHistoryError.self) { _ = try scanner.run { _ in } }
+        #expect(error?.description.contains(fixtures["corruptobject.blob"]) == true)
     }
 }

@@ -93,10 +93,18 @@ struct DiffScanTests {
         #expect(summary.shallowBoundaryCommits == [fixtures.commit("shallow.boundary")].compactMap { $0 })
     }
 
-    @Test func messageSecretIsNotADiffLine() throws {
-        let (units, _) = try scanDiffs(try fixtures.repository("message"), .commits(.allRefs))
+    @Test func commitMessagesAreUnitsWhenAsked() throws {
+        let repository = try fixtures.repository("message")
+        let (units, _) = try scanDiffs(repository, .commits(.allRefs))
         #expect(units.first?.commit?.message.contains(fixtures["message.secret"]) == true)
         #expect(!units.contains { !$0.lines(containing: fixtures["message.secret"]).isEmpty })
+
+        let collector = Collector<DiffUnit>()
+        _ = try DiffScanner(repository: repository, source: .commits(.allRefs), includeCommitMessages: true).run { collector.append($0) }
+        let message = try #require(collector.items.first { $0.change == .commitMessage })
+        #expect(message.path == HistoryUnit.commitMessagePath)
+        #expect(message.commit?.id == fixtures.commit("message.commit"))
+        #expect(message.addedLines.map(\.text) == ["Fix login", "", "Temporarily use key \(fixtures["message.secret"]) for staging."])
     }
 
     @Test func stagedSeesTheIndexNotTheWorkTree() throws {

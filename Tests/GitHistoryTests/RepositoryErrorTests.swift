@@ -30,6 +30,18 @@ struct RepositoryErrorTests {
         #expect(throws: GitHistoryError.notARepository(path: missing)) { _ = try GitRepository(discoveringFrom: missing) }
     }
 
+    @Test func unreadableConfigIsACorruptRepository() throws {
+        let path = fixtures.path("badconfig")
+        let error = #expect(throws: GitHistoryError.self) { _ = try GitRepository(discoveringFrom: path) }
+        guard case .corruptRepository(let reportedPath, let reason)? = error else {
+            Issue.record("expected corruptRepository, got \(String(describing: error))")
+            return
+        }
+        #expect(reportedPath == path)
+        #expect(reason.contains("config"))
+        #expect(error?.description.hasPrefix("corrupt git repository \(path): ") == true)
+    }
+
     @Test func bareRepositoryHasNoStagedChanges() throws {
         let repository = try fixtures.repository("bare.git")
         #expect(throws: GitHistoryError.bareRepository(path: repository.gitDirectory, mode: "staged")) {

@@ -24,6 +24,17 @@ struct SelectionTests {
         #expect(units.first { $0.isBlob }?.commit.id == fixtures.commit("unmerged.commit"))
     }
 
+    @Test func rangeAcrossAMergeLeavesOutTheMergedBranch() throws {
+        let repository = try fixtures.repository("merge")
+        let (units, summary) = try scanBlobs(repository, .range("\(fixtures["merge.featureCommit"])..main"))
+        #expect(summary.commits == 2)
+        #expect(!units.contains { $0.path == "feature.txt" })
+        #expect(units.first { $0.isBlob && $0.contains(fixtures["merge.secret"]) }?.commit.id == fixtures.commit("merge.commit"))
+        let (nothing, nothingSummary) = try scanBlobs(repository, .notReachable(from: "main"))
+        #expect(nothing.isEmpty)
+        #expect(nothingSummary.commits == 0)
+    }
+
     @Test func maxCountKeepsTheNewestCommits() throws {
         let (units, summary) = try scanBlobs(try fixtures.repository("deleted"), CommitSelection(maxCount: 1))
         #expect(summary.commits == 1)

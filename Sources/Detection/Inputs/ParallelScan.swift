@@ -108,33 +108,35 @@ public struct ParallelScan: Sendable {
             return
         }
         defer { close(fd) }
-        // Read the first chunk; small files are done in one go.
-        let chunk = limits.chunkBytes
-        var start = 0          // file offset of buffer[0]
+        // One buffer per worker, grown to the largest file seen (small files in one read), at most
+        // one chunk plus its overlap: larger files are scanned chunk by chunk.
         var firstLine = 1
         var carried = 0        // bytes at the front of the buffer carried over from the previous chunk
-        if buffer.count < chunk + limits.chunkOverlap { buffer = [UInt8](repeating: 0, count: chunk + limits.chunkOverlap) }
+        let needed = min(limits.chunkBytes + limits.chunkOverlap, max(file.size + 1, 64 << 10))
+        if buffer.count < needed { buffer = [UInt8](repeating: 0, count: needed) }
         var checkedBinary = false
         while true {
-            let filled = carried + readFully(fd, into: &buffer, at: carried, count: chunk)
-            if filled < 0 {
+            let wanted = buffer.count - carried
+            let got = readFully(fd, into: &buffer, at: carried, count: wanted)
+            if got < 0 {
                 stats.warnings.append("\(file.displayPath): cannot read: \(String(cString: strerror(errno)))")
                 return
             }
             if !checkedBinary {
                 checkedBinary = true
-                let probe = min(filled, 8000)
+                let probe = min(carried + got, 8000)
                 if buffer.withUnsafeBytes({ memchr($0.baseAddress!, 0, probe) }) != nil {
                     stats.skippedBinary += 1
                     return
                 }
                 stats.units += 1
             }
-            let atEnd = filled < carried + chunk
+            let filled = carried + got
+            let atEnd = got < wanted
             // Findings that start in the overlap tail belong to the next chunk, which sees them whole.
             var ownedEnd = filled
             if !atEnd {
-                ownedEnd = filled - limits.chunkOverlap
+                ownedEnd = max(carried + 1, filled - min(limits.chunkOverlap, filled / 2))
                 // Start the next chunk at a line boundary so its columns are right.
                 if let newline = buffer[carried..<ownedEnd].lastIndex(of: 0x0A), newline > carried { ownedEnd = newline + 1 }
             }
@@ -150,7 +152,6 @@ public struct ParallelScan: Sendable {
                 guard let base = raw.baseAddress else { return }
                 memmove(base, base + ownedEnd, carried)
             }
-            start += ownedEnd
         }
     }
 

@@ -34,6 +34,8 @@ enum ManifestAnalyzer {
     static let credentialKey = try? PCRE2Regex("(?i)(?:pass(?:word|wd|phrase)?|pwd|secret|token|api[_.-]?key|apikey|access[_.-]?key|private[_.-]?key|credential|auth(?:orization)?[_.-]?(?:key|token)?|client[_.-]?secret|signing[_.-]?key|conn(?:ection)?[_.-]?str(?:ing)?|dsn)")
 
     static func hits(in bytes: UnsafeRawBufferPointer, kinds: Set<Kind>, matcher: PCRE2Matcher) -> [Hit] {
+        // Most YAML is not a manifest: skip the line walk unless a manifest marker is present.
+        guard contains(bytes, "kind:") || contains(bytes, "secretGenerator:") else { return [] }
         var hits = [Hit]()
         for document in documents(lines(of: bytes)) {
             let kind = topLevelValue("kind", in: document, bytes: bytes)
@@ -56,7 +58,7 @@ enum ManifestAnalyzer {
                         hits.append(Hit(kind: .configMapCredential, match: item.match, value: item.value))
                     }
                 }
-            } else if kind == "Kustomization" || (kind == nil && document.contains { line(bytes, $0).hasPrefix("secretGenerator:") }) {
+            } else if kind == "Kustomization" || (kind == nil && document.contains { $0.indent == 0 && startsWith(bytes, $0, "secretGenerator:") }) {
                 if kinds.contains(.kustomizeLiteral) { hits += kustomizeLiterals(in: document, bytes: bytes) }
             }
             if kinds.contains(.envCredential) && kind != "Secret" && kind != "SealedSecret" {
@@ -107,13 +109,23 @@ enum ManifestAnalyzer {
         return docs.filter { !$0.isEmpty }
     }
 
+    /// Whether line `l`'s content starts with `prefix` (a byte comparison: no String is made).
+    private static func startsWith(_ bytes: UnsafeRawBufferPointer, _ l: Line, _ prefix: String) -> Bool {
+        var p = l.contentStart
+        for b in prefix.utf8 {
+            guard p < l.end, bytes[p] == b else { return false }
+            p += 1
+        }
+        return true
+    }
+
     private static func line(_ bytes: UnsafeRawBufferPointer, _ l: Line) -> String {
         String(decoding: UnsafeRawBufferPointer(rebasing: bytes[l.contentStart..<l.end]), as: UTF8.self)
             .trimmingCharacters(in: .whitespaces)
     }
 
     private static func topLevelValue(_ key: String, in document: [Line], bytes: UnsafeRawBufferPointer) -> String? {
-        for l in document where l.indent == 0 && !l.isBlank && !l.isTemplateOrComment {
+        for l in document where l.indent == 0 && !l.isBlank && !l.isTemplateOrComment && startsWith(bytes, l, key + ":") {
             let text = line(bytes, l)
             if text.hasPrefix(key + ":") {
                 return unquote(text.dropFirst(key.count + 1).trimmingCharacters(in: .whitespaces))
@@ -138,7 +150,7 @@ enum ManifestAnalyzer {
         while i < document.count {
             let l = document[i]
             i += 1
-            guard !l.isBlank, !l.isTemplateOrComment, anyDepth || l.indent == 0 else { continue }
+            guard !l.isBlank, !l.isTemplateOrComment, anyDepth || l.indent == 0, startsWith(bytes, l, section + ":") else { continue }
             let text = line(bytes, l)
             guard text == section + ":" || text.hasPrefix(section + ": #") else { continue }
             let parentIndent = l.indent
@@ -205,6 +217,35 @@ enum ManifestAnalyzer {
         if v.hasPrefix("${") && v.hasSuffix("}") { return true }
         if v.hasPrefix("$(") && v.hasSuffix(")") { return true }
         if v.hasPrefix("<") && v.hasSuffix(">") { return true }
+        if looksLikePlaceholderText(v) { return true }
+        // `data:` values are base64: judge what they say.
+        if v.count >= 4, v.count % 4 == 0, let decoded = Data(base64Encoded: v), let text = String(data: decoded, encoding: .utf8),
+           !text.isEmpty, text.unicodeScalars.allSatisfy({ $0.value >= 0x20 && $0.value < 0x7F }) {
+            return looksLikePlaceholderText(text.trimmingCharacters(in: .whitespaces))
+        }
+        return false
+    }
+
+    /// Documentation values: `changeme`, `YOUR_API_KEY_HERE`, `xxxx…`, `****`, `<redacted>`,
+    /// provider example keys, `user:password@localhost`.
+    static let placeholderText = try? PCRE2Regex(
+        #"(?i)^(?:.*(?:x{6,}|\*{4,}|\.{4,}|example|change[-_ ]?me|replace[-_ ]?me|placeholder|redacted|dummy|your[-_ ]?[a-z_ -]{0,30}here|:password@|(?:user|username|admin):(?:pass|password|secret)@|<[^>]+>).*|password|passw0rd|secret|test|todo|none|n/?a|[a-z]+)$"#)
+
+    static func looksLikePlaceholderText(_ text: String) -> Bool {
+        guard let placeholderText else { return false }
+        return PCRE2Matcher().isMatch(placeholderText, text)
+    }
+
+    private static func contains(_ bytes: UnsafeRawBufferPointer, _ needle: String) -> Bool {
+        let n = Array(needle.utf8)
+        guard let first = n.first, bytes.count >= n.count, let base = bytes.baseAddress else { return false }
+        var offset = 0
+        let last = bytes.count - n.count
+        while offset <= last, let hit = memchr(base + offset, Int32(first), last - offset + 1) {
+            let at = base.distance(to: UnsafeRawPointer(hit))
+            if n.indices.allSatisfy({ bytes[at + $0] == n[$0] }) { return true }
+            offset = at + 1
+        }
         return false
     }
 
@@ -223,9 +264,8 @@ enum ManifestAnalyzer {
     /// `- name: DB_PASSWORD` followed by `value: ...` at the same indent (container env entries).
     private static func envValues(in document: [Line], bytes: UnsafeRawBufferPointer, matcher: PCRE2Matcher) -> [Hit] {
         var hits = [Hit]()
-        for (i, l) in document.enumerated() where !l.isBlank && !l.isTemplateOrComment {
+        for (i, l) in document.enumerated() where !l.isBlank && !l.isTemplateOrComment && startsWith(bytes, l, "- name:") {
             let text = line(bytes, l)
-            guard text.hasPrefix("- name:") else { continue }
             let name = unquote(text.dropFirst(7).trimmingCharacters(in: .whitespaces))
             guard isCredentialKey(name, matcher) else { continue }
             let fieldIndent = l.indent + 2
@@ -234,7 +274,7 @@ enum ManifestAnalyzer {
                 let c = document[j]
                 if c.isBlank || c.isTemplateOrComment { j += 1; continue }
                 if c.indent != fieldIndent { break }
-                if line(bytes, c).hasPrefix("value:"), let item = item(c, document: document, index: j, bytes: bytes) {
+                if startsWith(bytes, c, "value:"), let item = item(c, document: document, index: j, bytes: bytes) {
                     hits.append(Hit(kind: .envCredential, match: l.contentStart..<item.match.upperBound, value: item.value))
                 }
                 j += 1
