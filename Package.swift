@@ -14,6 +14,11 @@ let package = Package(
         .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.0.0"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.20.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.0.0"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.0.0"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.0.0"),
     ],
     targets: [
         // System-library shims: module.modulemap + shim.h, no logic.
@@ -33,10 +38,22 @@ let package = Package(
         .target(name: "GitHistory", dependencies: ["CGit2"]),
         .target(name: "Reporting", dependencies: ["Detection"]),
         .target(name: "Sealing", dependencies: ["COpenSSL", .product(name: "Yams", package: "Yams")]),
+        .target(
+            name: "Controller",
+            dependencies: [
+                "Sealing",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .executableTarget(
             name: "sealant",
             dependencies: [
-                "Rules", "Detection", "GitHistory", "Reporting", "Sealing",
+                "Rules", "Detection", "GitHistory", "Reporting", "Sealing", "Controller",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -47,6 +64,14 @@ let package = Package(
         .testTarget(name: "GitHistoryTests", dependencies: ["GitHistory"]),
         .testTarget(name: "ReportingTests", dependencies: ["Reporting", "Detection"]),
         .testTarget(name: "SealingTests", dependencies: ["Sealing"]),
+        .testTarget(
+            name: "ControllerTests",
+            dependencies: [
+                "Controller", "Sealing",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ]
+        ),
         // End-to-end: runs the built binary (the dependency makes sure it is built first).
         .testTarget(name: "sealantTests", dependencies: ["sealant"]),
     ],

@@ -21,6 +21,7 @@ struct Sealant: AsyncParsableCommand {
             SealValidateCommand.self,
             SealKeygenCommand.self,
             SealCertCommand.self,
+            ControllerCommand.self,
         ]
     )
 

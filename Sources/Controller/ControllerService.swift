@@ -1,0 +1,187 @@
+import Dispatch
+import Foundation
+import Hummingbird
+import Logging
+import NIOCore
+import Sealing
+import Synchronization
+
+/// Everything `sealant controller` is configured with (flag names in the doc comments).
+public struct ControllerConfiguration: Sendable {
+    /// `--listen-addr`.
+    public var listenAddress = ListenAddress(host: "0.0.0.0", port: 8080)
+    /// `--listen-metrics-addr`.
+    public var metricsAddress = ListenAddress(host: "0.0.0.0", port: 8081)
+    /// How new keys are made (`--key-size`, `--key-ttl`, `--my-cn`).
+    public var keyGeneration = KeyGenerationOptions()
+    /// `--key-renew-period` in seconds; 0 turns renewal off.
+    public var keyRenewPeriod: Double = 720 * 3600
+    /// `--key-cutoff-time`.
+    public var keyCutoff: Date?
+    /// `--key-order-priority`.
+    public var keyOrder = KeyOrderPriority.certNotBefore
+    /// How often the key store is read again to pick up keys added, relabelled or removed (`--key-reload-interval`).
+    public var keyReloadInterval: Double = 30
+    /// API limits (`--rate-limit`, `--rate-limit-burst`, `--max-request-bytes`, `--read-timeout`, `--write-timeout`).
+    public var limits = APILimits()
+
+    public init() {}
+}
+
+/// The running controller: key registry and its upkeep (reload, renewal timer, SIGUSR1), the HTTP API and
+/// the metrics server, plus extra long-running tasks given to `run` (the reconciler).
+public final class ControllerService: Sendable {
+    /// The configuration it runs with.
+    public let configuration: ControllerConfiguration
+    /// The key registry.
+    public let registry: KeyRegistry
+    /// The metrics.
+    public let metrics: ControllerMetrics
+    private let logger: Logger
+    private let apiPort = PortLatch()
+    private let metricsPort = PortLatch()
+
+    public init(configuration: ControllerConfiguration, store: any KeyStore, metrics: ControllerMetrics = ControllerMetrics(),
+                logger: Logger) {
+        self.configuration = configuration
+        self.metrics = metrics
+        self.logger = logger
+        self.registry = KeyRegistry(store: store, generation: configuration.keyGeneration, order: configuration.keyOrder, logger: logger)
+    }
+
+    /// The API's bound port, once it listens (useful with port 0).
+    public func boundAPIPort() async -> Int { await apiPort.value() }
+    /// The metrics server's bound port, once it listens.
+    public func boundMetricsPort() async -> Int { await metricsPort.value() }
+
+    /// Loads or creates the keys, then serves (and runs `extraTasks`, e.g. the reconciler, once keys are
+    /// loaded) until cancelled or until a task fails.
+    public func run(extraTasks: [@Sendable () async throws -> Void] = []) async throws {
+        try await registry.start(cutoff: configuration.keyCutoff)
+        if let newest = await registry.snapshot().newest {
+            logger.info("sealing with key", metadata: ["fingerprint": "\(newest.fingerprint)", "secret": "\(newest.name)"])
+        }
+        let api = ControllerAPI(registry: registry, metrics: metrics, limits: configuration.limits, logger: logger)
+        let idle = TimeAmount.milliseconds(Int64(configuration.limits.idleTimeout * 1000))
+        let apiApp = Application(
+            router: api.router(), server: .http1(configuration: .init(idleTimeout: idle)),
+            configuration: .init(address: .hostname(configuration.listenAddress.host, port: configuration.listenAddress.port),
+                                 serverName: nil),
+            onServerRunning: { [apiPort, logger] channel in
+                let port = channel.localAddress?.port ?? 0
+                logger.info("HTTP API listening", metadata: ["port": "\(port)"])
+                apiPort.set(port)
+            },
+            logger: logger)
+        let metricsApp = Application(
+            router: api.metricsRouter(), server: .http1(configuration: .init(idleTimeout: idle)),
+            configuration: .init(address: .hostname(configuration.metricsAddress.host, port: configuration.metricsAddress.port),
+                                 serverName: nil),
+            onServerRunning: { [metricsPort, logger] channel in
+                let port = channel.localAddress?.port ?? 0
+                logger.info("metrics listening", metadata: ["port": "\(port)"])
+                metricsPort.set(port)
+            },
+            logger: logger)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await apiApp.run() }
+            group.addTask { try await metricsApp.run() }
+            group.addTask { try await self.reloadLoop() }
+            group.addTask { try await self.renewalLoop() }
+            group.addTask { await self.signalLoop() }
+            for task in extraTasks { group.addTask { try await task() } }
+            defer { group.cancelAll() }
+            try await group.next()
+        }
+    }
+
+    /// Re-reads the key store every `keyReloadInterval` seconds.
+    func reloadLoop() async throws {
+        guard configuration.keyReloadInterval > 0 else { return try await sleepForever() }
+        while !Task.isCancelled {
+            try await Task.sleep(for: .milliseconds(Int64(configuration.keyReloadInterval * 1000)))
+            do {
+                try await registry.reload()
+            } catch {
+                logger.error("reloading keys failed", metadata: ["store": "\(registry.store.location)", "error": "\(error)"])
+            }
+        }
+    }
+
+    /// Adds a key each `keyRenewPeriod`, counted from the newest key's time so restarts keep the schedule.
+    func renewalLoop() async throws {
+        let period = configuration.keyRenewPeriod
+        guard period > 0 else { return try await sleepForever() }
+        while !Task.isCancelled {
+            let wait = await registry.secondsUntilRenewal(period: period)
+            logger.info("next key renewal", metadata: ["in_seconds": "\(Int(wait))"])
+            try await Task.sleep(for: .milliseconds(Int64(min(wait, 365 * 86400) * 1000)))
+            if await registry.secondsUntilRenewal(period: period) > 0.5 { continue }
+            do {
+                try await registry.addKey(reason: "--key-renew-period elapsed")
+            } catch {
+                logger.error("key renewal failed; retrying in a minute", metadata: ["error": "\(error)"])
+                try await Task.sleep(for: .seconds(60))
+            }
+        }
+    }
+
+    /// SIGUSR1 adds a key now.
+    func signalLoop() async {
+        for await _ in SignalStream.signals(SIGUSR1) {
+            do {
+                try await registry.addKey(reason: "SIGUSR1")
+            } catch {
+                logger.error("adding a key on SIGUSR1 failed", metadata: ["error": "\(error)"])
+            }
+        }
+    }
+
+    private func sleepForever() async throws {
+        while true { try await Task.sleep(for: .seconds(86400)) }
+    }
+}
+
+/// Delivers a Unix signal as an async sequence (the default action is turned off while it is observed).
+enum SignalStream {
+    static func signals(_ number: Int32) -> AsyncStream<Void> {
+        AsyncStream { continuation in
+            signal(number, SIG_IGN)
+            let source = SignalSource(DispatchSource.makeSignalSource(signal: number, queue: .global()))
+            source.source.setEventHandler { continuation.yield() }
+            source.source.resume()
+            continuation.onTermination = { _ in source.source.cancel() }
+        }
+    }
+}
+
+/// A dispatch signal source handed to the stream's termination handler (only `cancel` is called there).
+private final class SignalSource: @unchecked Sendable {
+    let source: any DispatchSourceSignal
+    init(_ source: any DispatchSourceSignal) { self.source = source }
+}
+
+/// A value set once and awaited by many.
+final class PortLatch: Sendable {
+    private let state = Mutex<(value: Int?, waiters: [CheckedContinuation<Int, Never>])>((nil, []))
+
+    func set(_ port: Int) {
+        let waiters = state.withLock { current -> [CheckedContinuation<Int, Never>] in
+            current.value = port
+            defer { current.waiters = [] }
+            return current.waiters
+        }
+        for waiter in waiters { waiter.resume(returning: port) }
+    }
+
+    func value() async -> Int {
+        await withCheckedContinuation { continuation in
+            let ready = state.withLock { current -> Int? in
+                if let value = current.value { return value }
+                current.waiters.append(continuation)
+                return nil
+            }
+            if let ready { continuation.resume(returning: ready) }
+        }
+    }
+}

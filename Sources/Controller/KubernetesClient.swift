@@ -1,0 +1,225 @@
+import AsyncHTTPClient
+import Foundation
+import NIOCore
+import NIOHTTP1
+import Sealing
+
+/// One event of a watch stream.
+public struct WatchEvent: Sendable {
+    /// `ADDED`, `MODIFIED`, `DELETED` or `BOOKMARK`.
+    public let type: String
+    /// The object (for a bookmark, only its metadata.resourceVersion).
+    public let object: ManifestObject
+}
+
+/// Why a watch ended early.
+public enum WatchEnd: Error, Sendable {
+    /// The resourceVersion is too old (410 Gone): list again.
+    case expired
+}
+
+/// A small Kubernetes REST client over AsyncHTTPClient: JSON get/list/create/update/delete and watch streams.
+public final class KubernetesClient: Sendable {
+    /// Where it connects.
+    public let connection: KubernetesConnection
+    private let http: HTTPClient
+    private let requestTimeout: TimeAmount
+
+    public init(connection: KubernetesConnection, requestTimeout: TimeAmount = .seconds(30)) throws {
+        self.connection = connection
+        self.requestTimeout = requestTimeout
+        var configuration = HTTPClient.Configuration(timeout: .init(connect: .seconds(10)))
+        if connection.server.lowercased().hasPrefix("https://") {
+            configuration.tlsConfiguration = try connection.tlsConfiguration()
+        }
+        configuration.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: 16)
+        http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+    }
+
+    /// Closes connections.
+    public func shutdown() async {
+        try? await http.shutdown()
+    }
+
+    private func url(_ path: String, _ query: [(String, String)]) -> String {
+        var base = connection.server
+        while base.hasSuffix("/") { base.removeLast() }
+        guard !query.isEmpty else { return base + path }
+        let allowed = CharacterSet.alphanumerics.union(CharacterSet(charactersIn: "-._~"))
+        let encoded = query.map { "\($0.0)=\($0.1.addingPercentEncoding(withAllowedCharacters: allowed) ?? $0.1)" }
+        return base + path + "?" + encoded.joined(separator: "&")
+    }
+
+    private func makeRequest(_ method: HTTPMethod, _ path: String, query: [(String, String)] = [],
+                             body: ManifestValue? = nil) throws -> HTTPClientRequest {
+        var request = HTTPClientRequest(url: url(path, query))
+        request.method = method
+        request.headers.add(name: "Accept", value: "application/json")
+        request.headers.add(name: "User-Agent", value: "sealant-controller")
+        if let token = try connection.bearerToken(), !token.isEmpty {
+            request.headers.add(name: "Authorization", value: "Bearer \(token)")
+        }
+        if let body {
+            request.headers.add(name: "Content-Type", value: "application/json")
+            request.body = .bytes(ByteBuffer(string: ManifestWriter.compactJSON(body)))
+        }
+        return request
+    }
+
+    /// Sends a request and returns the status and the JSON body (nil when empty or not JSON).
+    public func send(_ method: HTTPMethod, _ path: String, query: [(String, String)] = [],
+                     body: ManifestValue? = nil) async throws -> (status: Int, body: ManifestObject?) {
+        let request = try makeRequest(method, path, query: query, body: body)
+        do {
+            let response = try await http.execute(request, timeout: requestTimeout)
+            let buffer = try await response.body.collect(upTo: 256 << 20)
+            let text = String(buffer: buffer)
+            let object = text.isEmpty ? nil : (try? ManifestReader.documents(in: text, source: path))?.first?.object
+            return (Int(response.status.code), object)
+        } catch let error as ControllerError {
+            throw error
+        } catch {
+            throw ControllerError.transport(object: "\(method.rawValue) \(path)", reason: "\(error)")
+        }
+    }
+
+    /// GET an object; nil when it does not exist.
+    public func get(_ path: String) async throws -> ManifestObject? {
+        let (status, body) = try await send(.GET, path)
+        if status == 404 { return nil }
+        return try Self.check(status, body, object: path)
+    }
+
+    /// LIST a collection (all pages): the items and the list's resourceVersion.
+    public func list(_ path: String, labelSelector: String? = nil) async throws -> (items: [ManifestObject], resourceVersion: String) {
+        var items: [ManifestObject] = []
+        var continueToken: String?
+        var resourceVersion = ""
+        repeat {
+            var query: [(String, String)] = [("limit", "500")]
+            if let labelSelector { query.append(("labelSelector", labelSelector)) }
+            if let continueToken { query.append(("continue", continueToken)) }
+            let (status, body) = try await send(.GET, path, query: query)
+            let list = try Self.check(status, body, object: path)
+            if case .array(let entries)? = list["items"] { items += entries.compactMap(\.object) }
+            let metadata = list["metadata"]?.object
+            resourceVersion = metadata?["resourceVersion"]?.string ?? resourceVersion
+            continueToken = metadata?["continue"]?.string.flatMap { $0.isEmpty ? nil : $0 }
+        } while continueToken != nil
+        return (items, resourceVersion)
+    }
+
+    /// POST a new object into a collection.
+    @discardableResult
+    public func create(_ collection: String, _ object: ManifestObject) async throws -> ManifestObject {
+        let (status, body) = try await send(.POST, collection, body: .object(object))
+        return try Self.check(status, body, object: collection)
+    }
+
+    /// PUT an object (optimistic concurrency through its metadata.resourceVersion).
+    @discardableResult
+    public func update(_ path: String, _ object: ManifestObject) async throws -> ManifestObject {
+        let (status, body) = try await send(.PUT, path, body: .object(object))
+        return try Self.check(status, body, object: path)
+    }
+
+    /// DELETE an object; a missing object is not an error.
+    public func delete(_ path: String) async throws {
+        let (status, body) = try await send(.DELETE, path)
+        if status == 404 { return }
+        _ = try Self.check(status, body, object: path)
+    }
+
+    /// Watches a collection from `resourceVersion`. Events arrive as the server sends them; the stream ends when
+    /// the server closes it, throws `WatchEnd.expired` on 410 Gone, and throws `ControllerError` on other failures.
+    public func watch(_ path: String, resourceVersion: String, timeoutSeconds: Int = 300,
+                      labelSelector: String? = nil) -> AsyncThrowingStream<WatchEvent, Error> {
+        var query: [(String, String)] = [("watch", "true"), ("allowWatchBookmarks", "true"),
+                                         ("resourceVersion", resourceVersion), ("timeoutSeconds", String(timeoutSeconds))]
+        if let labelSelector { query.append(("labelSelector", labelSelector)) }
+        let http = self.http
+        let deadline = TimeAmount.seconds(Int64(timeoutSeconds) + 30)
+        let requestResult = Result { try makeRequest(.GET, path, query: query) }
+        return AsyncThrowingStream { continuation in
+            let task = Task {
+                do {
+                    let request = try requestResult.get()
+                    let response = try await http.execute(request, timeout: deadline)
+                    let status = Int(response.status.code)
+                    guard status == 200 else {
+                        let buffer = try await response.body.collect(upTo: 1 << 20)
+                        if status == 410 { throw WatchEnd.expired }
+                        throw ControllerError.kubernetes(object: path, status: status, reason: Self.reason(String(buffer: buffer)))
+                    }
+                    var pending: [UInt8] = []
+                    for try await chunk in response.body {
+                        pending += chunk.readableBytesView
+                        while let newline = pending.firstIndex(of: UInt8(ascii: "\n")) {
+                            let line = Array(pending[..<newline])
+                            pending.removeSubrange(...newline)
+                            guard !line.isEmpty else { continue }
+                            if let event = try Self.decode(line, path: path) { continuation.yield(event) }
+                        }
+                    }
+                    if !pending.isEmpty, let event = try Self.decode(pending, path: path) { continuation.yield(event) }
+                    continuation.finish()
+                } catch let error as WatchEnd {
+                    continuation.finish(throwing: error)
+                } catch let error as ControllerError {
+                    continuation.finish(throwing: error)
+                } catch {
+                    continuation.finish(throwing: ControllerError.transport(object: "watch \(path)", reason: "\(error)"))
+                }
+            }
+            continuation.onTermination = { _ in task.cancel() }
+        }
+    }
+
+    static func decode(_ line: [UInt8], path: String) throws -> WatchEvent? {
+        let text = String(decoding: line, as: UTF8.self)
+        guard let object = (try? ManifestReader.documents(in: text, source: path))?.first?.object,
+              let type = object["type"]?.string, let body = object["object"]?.object else {
+            throw ControllerError.transport(object: "watch \(path)", reason: "unreadable watch event")
+        }
+        if type == "ERROR" {
+            let code = body["code"]?.string ?? (body["code"].flatMap { if case .number(let n) = $0 { return n } else { return nil } })
+            if code == "410" || body["reason"]?.string == "Expired" || body["reason"]?.string == "Gone" { throw WatchEnd.expired }
+            throw ControllerError.kubernetes(object: "watch \(path)", status: Int(code ?? "") ?? 500,
+                                             reason: body["message"]?.string ?? "watch error")
+        }
+        return WatchEvent(type: type, object: body)
+    }
+
+    static func check(_ status: Int, _ body: ManifestObject?, object: String) throws -> ManifestObject {
+        guard (200..<300).contains(status) else {
+            throw ControllerError.kubernetes(object: object, status: status, reason: body?["message"]?.string ?? "request failed")
+        }
+        return body ?? ManifestObject()
+    }
+
+    static func reason(_ text: String) -> String {
+        if let object = (try? ManifestReader.documents(in: text, source: "response"))?.first?.object,
+           let message = object["message"]?.string {
+            return message
+        }
+        return String(text.prefix(200))
+    }
+}
+
+/// Kubernetes API paths the controller uses.
+public enum KubePath {
+    /// SealedSecrets in `namespace`, or in all namespaces when nil.
+    public static func sealedSecrets(namespace: String?) -> String {
+        namespace.map { "/apis/bitnami.com/v1alpha1/namespaces/\($0)/sealedsecrets" } ?? "/apis/bitnami.com/v1alpha1/sealedsecrets"
+    }
+    /// One SealedSecret.
+    public static func sealedSecret(namespace: String, name: String) -> String { sealedSecrets(namespace: namespace) + "/" + name }
+    /// Secrets in `namespace`, or in all namespaces when nil.
+    public static func secrets(namespace: String?) -> String {
+        namespace.map { "/api/v1/namespaces/\($0)/secrets" } ?? "/api/v1/secrets"
+    }
+    /// One Secret.
+    public static func secret(namespace: String, name: String) -> String { secrets(namespace: namespace) + "/" + name }
+    /// Events in `namespace`.
+    public static func events(namespace: String) -> String { "/api/v1/namespaces/\(namespace)/events" }
+}

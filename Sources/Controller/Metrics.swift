@@ -1,0 +1,58 @@
+import Foundation
+import Prometheus
+
+/// The controller's Prometheus metrics, under upstream's names so its dashboards and alerts work unchanged.
+public final class ControllerMetrics: Sendable {
+    /// The registry `/metrics` renders.
+    public let registry: PrometheusCollectorRegistry
+    private let unsealRequests: Counter
+
+    static let prefix = "sealed_secrets_controller_"
+    /// Prometheus' default buckets, in seconds.
+    static let buckets: [Duration] = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10].map { Duration.milliseconds(Int64($0 * 1000)) }
+
+    /// Why an unseal attempt failed, as upstream's `reason` label spells it.
+    public enum ErrorReason: String, Sendable {
+        case fetch, unseal, update, unmanaged, status
+    }
+
+    public init(registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) {
+        self.registry = registry
+        _ = registry.makeGauge(descriptor: MetricNameDescriptor(metricName: Self.prefix + "build_info", helpText: "Build information."),
+                               labels: [("revision", "sealant")])
+        unsealRequests = registry.makeCounter(descriptor: MetricNameDescriptor(
+            metricName: Self.prefix + "unseal_requests_total", helpText: "Total number of sealed secret unseal requests"))
+    }
+
+    /// One reconcile attempt of a SealedSecret.
+    public func recordUnsealRequest() { unsealRequests.increment() }
+
+    /// One failed reconcile attempt.
+    public func recordUnsealError(_ reason: ErrorReason, namespace: String) {
+        registry.makeCounter(descriptor: MetricNameDescriptor(metricName: Self.prefix + "unseal_errors_total",
+                                                              helpText: "Total number of sealed secret unseal errors by reason"),
+                             labels: [("reason", reason.rawValue), ("namespace", namespace)]).increment()
+    }
+
+    /// The Synced condition of a SealedSecret: true → 1, false → −1, unknown → 0.
+    public func recordCondition(namespace: String, name: String, condition: String, status: Bool?, instance: String) {
+        registry.makeGauge(descriptor: MetricNameDescriptor(metricName: Self.prefix + "condition_info",
+                                                            helpText: "Current SealedSecret condition status. Values are -1 (false), 0 (unknown or absent), 1 (true)"),
+                           labels: [("namespace", namespace), ("name", name), ("condition", condition),
+                                    ("ss_app_kubernetes_io_instance", instance)])
+            .set(status.map { $0 ? 1.0 : -1.0 } ?? 0)
+    }
+
+    /// One HTTP request to the controller's API.
+    public func recordHTTPRequest(path: String, method: String, code: Int, duration: Duration) {
+        registry.makeCounter(descriptor: MetricNameDescriptor(metricName: Self.prefix + "http_requests_total",
+                                                              helpText: "Total number of HTTP requests by path, code and method"),
+                             labels: [("path", path), ("code", String(code)), ("method", method)]).increment()
+        registry.makeDurationHistogram(descriptor: MetricNameDescriptor(metricName: Self.prefix + "http_request_duration_seconds",
+                                                                        helpText: "HTTP request duration in seconds"),
+                                       labels: [("path", path), ("method", method)], buckets: Self.buckets).record(duration)
+    }
+
+    /// The exposition text.
+    public func render() -> [UInt8] { registry.emitToBuffer() }
+}

@@ -1,0 +1,407 @@
+import Foundation
+import Logging
+import Sealing
+
+/// Settings of the reconcile loop.
+public struct ReconcilerOptions: Sendable {
+    /// Namespaces to watch (`--namespaces a,b`); nil watches all.
+    public var namespaces: [String]?
+    /// Retries of a failing SealedSecret before it is left alone until it changes (`--max-unseal-retries`).
+    public var maxUnsealRetries = 5
+    /// Write `status` (`--update-status`).
+    public var updateStatus = true
+    /// Don't watch Secrets, so deleted Secrets are not recreated (`--skip-recreate`).
+    public var skipRecreate = false
+    /// Concurrent reconciles (`--workers`).
+    public var workers = 2
+    /// Server-side watch timeout.
+    public var watchTimeoutSeconds = 300
+    /// First retry delay in seconds (doubles per failure).
+    public var retryBaseDelay = 0.5
+    /// Longest list/watch backoff in seconds.
+    public var maxWatchBackoff: Double = 30
+
+    public init() {}
+}
+
+/// Annotations and labels the reconciler reads.
+public enum SealedSecretsAnnotation {
+    /// On the existing Secret: the controller may take it over.
+    public static let managed = "sealedsecrets.bitnami.com/managed"
+    /// On the existing Secret: merge into it instead of replacing.
+    public static let patch = "sealedsecrets.bitnami.com/patch"
+    /// On the template: put no ownerReference on the Secret.
+    public static let skipSetOwnerReferences = "sealedsecrets.bitnami.com/skip-set-owner-references"
+}
+
+/// The last-seen SealedSecrets (what the watch delivered), and which Secret belongs to which SealedSecret.
+actor ObjectCache {
+    private var sealed: [String: ManifestObject] = [:]
+    private var secretOwners: [String: String] = [:]
+
+    func sealedSecret(_ key: String) -> ManifestObject? { sealed[key] }
+
+    /// Replaces the set after a list; returns the keys that are new or whose spec changed.
+    func replaceSealed(_ items: [ManifestObject]) -> [String] {
+        var fresh: [String: ManifestObject] = [:]
+        var changed: [String] = []
+        for item in items {
+            let key = ObjectCache.key(item)
+            fresh[key] = item
+            if sealed[key].map({ $0["spec"] != item["spec"] }) ?? true { changed.append(key) }
+        }
+        sealed = fresh
+        return changed
+    }
+
+    /// Stores an added or modified SealedSecret; returns whether its spec is new or changed.
+    func upsertSealed(_ item: ManifestObject) -> Bool {
+        let key = ObjectCache.key(item)
+        let changed = sealed[key].map { $0["spec"] != item["spec"] } ?? true
+        sealed[key] = item
+        return changed
+    }
+
+    /// Stores our own write (a status update) if it is not older than what is cached.
+    func storeWritten(_ item: ManifestObject) {
+        sealed[ObjectCache.key(item)] = item
+    }
+
+    func removeSealed(_ item: ManifestObject) { sealed[ObjectCache.key(item)] = nil }
+
+    /// Tracks Secrets that belong to a SealedSecret; after a re-list returns the owners whose Secret vanished.
+    func replaceSecrets(_ items: [ManifestObject]) -> [String] {
+        var fresh: [String: String] = [:]
+        for item in items { if let owner = ObjectCache.owner(ofSecret: item) { fresh[ObjectCache.key(item)] = owner } }
+        let vanished = secretOwners.filter { fresh[$0.key] == nil }.map(\.value)
+        secretOwners = fresh
+        return vanished
+    }
+
+    func upsertSecret(_ item: ManifestObject) {
+        secretOwners[ObjectCache.key(item)] = ObjectCache.owner(ofSecret: item)
+    }
+
+    func removeSecret(_ item: ManifestObject) -> String? {
+        secretOwners.removeValue(forKey: ObjectCache.key(item)) ?? ObjectCache.owner(ofSecret: item)
+    }
+
+    static func key(_ item: ManifestObject) -> String {
+        let metadata = ObjectMeta(item["metadata"]?.object ?? ManifestObject())
+        return metadata.namespace + "/" + metadata.name
+    }
+
+    /// The SealedSecret a Secret belongs to: its controlling SealedSecret owner, or its own name when it is `managed`.
+    static func owner(ofSecret item: ManifestObject) -> String? {
+        let metadata = ObjectMeta(item["metadata"]?.object ?? ManifestObject())
+        if case .array(let owners)? = metadata.fields["ownerReferences"] {
+            for owner in owners.compactMap(\.object) where owner["kind"]?.string == SealedSecret.kind && owner["controller"] == .bool(true) {
+                if let name = owner["name"]?.string { return metadata.namespace + "/" + name }
+            }
+        }
+        if metadata.annotations[SealedSecretsAnnotation.managed] == "true" { return metadata.namespace + "/" + metadata.name }
+        return nil
+    }
+}
+
+/// Watches SealedSecrets and keeps their Secrets in step: unseal → create or update the owned Secret →
+/// status and events, with a coalescing, retrying work queue.
+public final class Reconciler: Sendable {
+    /// The API client.
+    public let client: KubernetesClient
+    /// Keys to unseal with.
+    public let registry: KeyRegistry
+    /// Metrics.
+    public let metrics: ControllerMetrics
+    /// Settings.
+    public let options: ReconcilerOptions
+    /// The work queue (visible to tests).
+    public let queue: WorkQueue
+    let cache = ObjectCache()
+    private let logger: Logger
+
+    public init(client: KubernetesClient, registry: KeyRegistry, metrics: ControllerMetrics, options: ReconcilerOptions, logger: Logger) {
+        self.client = client
+        self.registry = registry
+        self.metrics = metrics
+        self.options = options
+        self.logger = logger
+        self.queue = WorkQueue(maxRetries: options.maxUnsealRetries, baseDelay: options.retryBaseDelay)
+    }
+
+    /// Runs the informers and workers until cancelled.
+    public func run() async {
+        let scopes: [String?] = options.namespaces.map { $0.map(Optional.some) } ?? [nil]
+        await withTaskGroup(of: Void.self) { group in
+            for namespace in scopes {
+                let sealedInformer = Informer(client: client, path: KubePath.sealedSecrets(namespace: namespace),
+                                              watchTimeoutSeconds: options.watchTimeoutSeconds, maxBackoff: options.maxWatchBackoff, logger: logger)
+                group.addTask { await sealedInformer.run { await self.sealedSecretEvent($0) } }
+                if !options.skipRecreate {
+                    let secretInformer = Informer(client: client, path: KubePath.secrets(namespace: namespace),
+                                                  watchTimeoutSeconds: options.watchTimeoutSeconds, maxBackoff: options.maxWatchBackoff, logger: logger)
+                    group.addTask { await secretInformer.run { await self.secretEvent($0) } }
+                }
+            }
+            for _ in 0..<max(1, options.workers) {
+                group.addTask { await self.work() }
+            }
+            await withTaskCancellationHandler {
+                await group.waitForAll()
+            } onCancel: {
+                Task { await self.queue.shutDown() }
+            }
+        }
+    }
+
+    func sealedSecretEvent(_ event: InformerEvent) async {
+        switch event {
+        case .replaced(let items):
+            for key in await cache.replaceSealed(items) { await queue.add(key) }
+        case .added(let item), .modified(let item):
+            if await cache.upsertSealed(item) { await queue.add(ObjectCache.key(item)) }
+        case .deleted(let item):
+            await cache.removeSealed(item)
+            await queue.add(ObjectCache.key(item))
+        }
+    }
+
+    func secretEvent(_ event: InformerEvent) async {
+        switch event {
+        case .replaced(let items):
+            for owner in await cache.replaceSecrets(items) { await queue.add(owner) }
+        case .added(let item), .modified(let item):
+            await cache.upsertSecret(item)
+        case .deleted(let item):
+            if let owner = await cache.removeSecret(item) {
+                logger.info("owned Secret deleted; recreating", metadata: ["secret": "\(ObjectCache.key(item))"])
+                await queue.add(owner)
+            }
+        }
+    }
+
+    private func work() async {
+        while let key = await queue.next() {
+            let outcome = await reconcile(key)
+            switch outcome {
+            case .done:
+                await queue.forget(key)
+            case .retry(let reason):
+                if let delay = await queue.retryLater(key) {
+                    logger.info("will retry", metadata: ["sealedsecret": "\(key)", "reason": "\(reason)", "in_seconds": "\(delay)"])
+                } else {
+                    logger.error("giving up until the SealedSecret changes", metadata: ["sealedsecret": "\(key)", "reason": "\(reason)"])
+                }
+            }
+            await queue.done(key)
+        }
+    }
+
+    /// Result of one reconcile.
+    public enum Outcome: Sendable, Equatable {
+        case done
+        case retry(String)
+    }
+
+    /// Brings the Secret of SealedSecret `key` (`namespace/name`) in line with it.
+    public func reconcile(_ key: String) async -> Outcome {
+        guard let object = await cache.sealedSecret(key) else { return .done }  // deleted: garbage collection removes the Secret
+        metrics.recordUnsealRequest()
+        var full = object
+        full["kind"] = .string(SealedSecret.kind)
+        full["apiVersion"] = .string(SealedSecret.apiVersion)
+        let meta = ObjectMeta(object["metadata"]?.object ?? ManifestObject())
+        let namespace = meta.namespace
+        let sealed: SealedSecret
+        let desired: Secret
+        do {
+            sealed = try SealedSecret(manifest: .object(full), source: "SealedSecret \(key)")
+            desired = try await registry.snapshot().unsealer.unseal(sealed)
+        } catch {
+            metrics.recordUnsealError(.unseal, namespace: namespace)
+            let message = "Failed to unseal: \(error)"
+            await event(object, type: "Warning", reason: "ErrUnsealFailed", message: message)
+            await writeStatus(object, synced: false, message: message)
+            return .retry(message)
+        }
+        let uid = meta.fields["uid"]?.string ?? ""
+        let templateAnnotations = sealed.template.metadata?.annotations ?? [:]
+        let setOwner = templateAnnotations[SealedSecretsAnnotation.skipSetOwnerReferences] != "true"
+        var desiredObject = desired.manifest().object ?? ManifestObject()
+        let ownerReference = ManifestValue.array([.object(ManifestObject(ordered: [
+            ("apiVersion", .string(SealedSecret.apiVersion)), ("kind", .string(SealedSecret.kind)),
+            ("name", .string(meta.name)), ("uid", .string(uid)), ("controller", .bool(true)),
+        ]))])
+        if setOwner, var metadata = desiredObject["metadata"]?.object {
+            metadata["ownerReferences"] = ownerReference
+            desiredObject["metadata"] = .object(metadata)
+        }
+        let secretPath = KubePath.secret(namespace: namespace, name: meta.name)
+
+        let existing: ManifestObject?
+        do {
+            existing = try await client.get(secretPath)
+        } catch {
+            metrics.recordUnsealError(.fetch, namespace: namespace)
+            return .retry("reading Secret \(key): \(error)")
+        }
+        do {
+            if let existing {
+                let existingMeta = ObjectMeta(existing["metadata"]?.object ?? ManifestObject())
+                let owned = Self.isControlled(existingMeta, by: uid)
+                let managed = existingMeta.annotations[SealedSecretsAnnotation.managed] == "true"
+                let patch = existingMeta.annotations[SealedSecretsAnnotation.patch] == "true"
+                guard owned || managed || patch else {
+                    metrics.recordUnsealError(.unmanaged, namespace: namespace)
+                    let message = "Resource \"\(meta.name)\" already exists and is not managed by SealedSecret"
+                    await event(object, type: "Warning", reason: "ErrUpdateFailed", message: message)
+                    await writeStatus(object, synced: false, message: message)
+                    return .retry(message)
+                }
+                let takeOwnership = setOwner && (owned || managed)
+                let updated = Self.merge(desired: desiredObject, into: existing, patch: patch, setOwner: takeOwnership)
+                if updated != existing {
+                    try await client.update(secretPath, updated)
+                }
+            } else {
+                var created = desiredObject
+                if var metadata = created["metadata"]?.object {
+                    for field in ["resourceVersion", "uid", "creationTimestamp", "managedFields", "generation", "selfLink"] { metadata[field] = nil }
+                    created["metadata"] = .object(metadata)
+                }
+                try await client.create(KubePath.secrets(namespace: namespace), created)
+            }
+        } catch {
+            metrics.recordUnsealError(.update, namespace: namespace)
+            let message = "\(error)"
+            if (error as? ControllerError)?.httpStatus != 409 {
+                await event(object, type: "Warning", reason: "ErrUpdateFailed", message: message)
+                await writeStatus(object, synced: false, message: message)
+            }
+            return .retry(message)
+        }
+        await event(object, type: "Normal", reason: "Unsealed", message: "SealedSecret unsealed successfully")
+        await writeStatus(object, synced: true, message: "")
+        logger.info("unsealed", metadata: ["sealedsecret": "\(key)"])
+        return .done
+    }
+
+    static func isControlled(_ metadata: ObjectMeta, by uid: String) -> Bool {
+        guard case .array(let owners)? = metadata.fields["ownerReferences"] else { return false }
+        return owners.compactMap(\.object).contains { $0["uid"]?.string == uid && $0["controller"] == .bool(true) && !uid.isEmpty }
+    }
+
+    /// The existing Secret with the desired data, labels, annotations, type and (when taking ownership)
+    /// ownerReferences: replaced, or merged into with `patch`. `immutable` is left as it is.
+    static func merge(desired: ManifestObject, into existing: ManifestObject, patch: Bool, setOwner: Bool) -> ManifestObject {
+        var result = existing
+        let desiredMeta = desired["metadata"]?.object ?? ManifestObject()
+        var meta = existing["metadata"]?.object ?? ManifestObject()
+        for field in ["labels", "annotations"] {
+            if patch {
+                var merged = meta[field]?.object ?? ManifestObject()
+                for entry in desiredMeta[field]?.object?.fields ?? [] { merged[entry.key] = entry.value }
+                meta[field] = merged.isEmpty ? nil : .object(merged)
+            } else {
+                meta[field] = desiredMeta[field]
+            }
+        }
+        if setOwner { meta["ownerReferences"] = desiredMeta["ownerReferences"] }
+        result["metadata"] = .object(meta)
+        if patch {
+            var data = existing["data"]?.object ?? ManifestObject()
+            for entry in desired["data"]?.object?.fields ?? [] { data[entry.key] = entry.value }
+            result["data"] = data.isEmpty ? nil : .object(data)
+        } else {
+            result["data"] = desired["data"]
+        }
+        if let type = desired["type"] { result["type"] = type }
+        return normalized(result, like: existing)
+    }
+
+    /// Map fields compared without regard to key order, so an unchanged Secret is not rewritten.
+    static func normalized(_ object: ManifestObject, like existing: ManifestObject) -> ManifestObject {
+        func sortedMap(_ value: ManifestValue?) -> ManifestValue? {
+            guard let map = value?.object else { return value }
+            return .object(ManifestObject(map.fields.sorted { $0.key < $1.key }))
+        }
+        func same(_ a: ManifestValue?, _ b: ManifestValue?) -> Bool { sortedMap(a) == sortedMap(b) }
+        var result = object
+        if same(object["data"], existing["data"]) { result["data"] = existing["data"] }
+        if var meta = result["metadata"]?.object, let old = existing["metadata"]?.object {
+            for field in ["labels", "annotations"] where same(meta[field], old[field]) { meta[field] = old[field] }
+            result["metadata"] = .object(meta)
+        }
+        return result
+    }
+
+    /// Sets the Synced condition and observedGeneration (only when something changed), and the condition metric.
+    func writeStatus(_ object: ManifestObject, synced: Bool, message: String) async {
+        let meta = ObjectMeta(object["metadata"]?.object ?? ManifestObject())
+        metrics.recordCondition(namespace: meta.namespace, name: meta.name, condition: "Synced", status: synced,
+                                instance: meta.labels["app.kubernetes.io/instance"] ?? "")
+        guard options.updateStatus else { return }
+        var current = object
+        for attempt in 0..<2 {
+            let generation = current["metadata"]?.object?["generation"]
+            let oldStatus = current["status"]?.object
+            let oldCondition: ManifestObject? = {
+                guard case .array(let conditions)? = oldStatus?["conditions"] else { return nil }
+                return conditions.compactMap(\.object).first { $0["type"]?.string == "Synced" }
+            }()
+            let statusText = synced ? "True" : "False"
+            if let oldCondition, oldCondition["status"]?.string == statusText,
+               (oldCondition["message"]?.string ?? "") == message, oldStatus?["observedGeneration"] == generation {
+                return
+            }
+            let now = GoDuration.rfc3339(Date())
+            let transition = oldCondition?["status"]?.string == statusText ? (oldCondition?["lastTransitionTime"] ?? .string(now)) : .string(now)
+            let condition = ManifestObject(ordered: [
+                ("type", .string("Synced")), ("status", .string(statusText)),
+                ("lastUpdateTime", .string(now)), ("lastTransitionTime", transition),
+                ("message", message.isEmpty ? nil : .string(message)),
+            ])
+            current["status"] = .object(ManifestObject(ordered: [
+                ("observedGeneration", generation), ("conditions", .array([.object(condition)])),
+            ]))
+            current["kind"] = .string(SealedSecret.kind)
+            current["apiVersion"] = .string(SealedSecret.apiVersion)
+            do {
+                let written = try await client.update(KubePath.sealedSecret(namespace: meta.namespace, name: meta.name) + "/status", current)
+                await cache.storeWritten(written)
+                return
+            } catch let error as ControllerError where error.httpStatus == 409 && attempt == 0 {
+                guard let fresh = try? await client.get(KubePath.sealedSecret(namespace: meta.namespace, name: meta.name)) else { break }
+                current = fresh
+            } catch {
+                metrics.recordUnsealError(.status, namespace: meta.namespace)
+                logger.warning("status update failed", metadata: ["sealedsecret": "\(meta.displayName)", "error": "\(error)"])
+                return
+            }
+        }
+    }
+
+    /// Records an Event on the SealedSecret (failures are only logged).
+    func event(_ object: ManifestObject, type: String, reason: String, message: String) async {
+        let meta = ObjectMeta(object["metadata"]?.object ?? ManifestObject())
+        let now = GoDuration.rfc3339(Date())
+        let event = ManifestObject(ordered: [
+            ("apiVersion", .string("v1")), ("kind", .string("Event")),
+            ("metadata", .object(ManifestObject(ordered: [("generateName", .string(meta.name + ".")), ("namespace", .string(meta.namespace))]))),
+            ("involvedObject", .object(ManifestObject(ordered: [
+                ("apiVersion", .string(SealedSecret.apiVersion)), ("kind", .string(SealedSecret.kind)),
+                ("name", .string(meta.name)), ("namespace", .string(meta.namespace)),
+                ("uid", meta.fields["uid"]), ("resourceVersion", meta.fields["resourceVersion"]),
+            ]))),
+            ("reason", .string(reason)), ("message", .string(message)), ("type", .string(type)),
+            ("source", .object(ManifestObject(ordered: [("component", .string("sealed-secrets"))]))),
+            ("reportingComponent", .string("sealed-secrets")),
+            ("firstTimestamp", .string(now)), ("lastTimestamp", .string(now)), ("count", .number("1")),
+        ])
+        do {
+            try await client.create(KubePath.events(namespace: meta.namespace), event)
+        } catch {
+            logger.warning("recording an event failed", metadata: ["sealedsecret": "\(meta.displayName)", "reason": "\(reason)", "error": "\(error)"])
+        }
+    }
+}

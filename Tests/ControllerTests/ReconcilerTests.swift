@@ -1,0 +1,298 @@
+import Foundation
+import Sealing
+import Testing
+@testable import Controller
+
+/// A reconciler running against the stand-in API server, with the upstream fixture key registered.
+struct ReconcilerHarness {
+    let server: StandInAPIServer
+    let client: KubernetesClient
+    let reconciler: Reconciler
+    let task: Task<Void, Never>
+    let directory: String
+
+    var cluster: StandInCluster { server.cluster }
+
+    static func start(_ configure: (inout ReconcilerOptions) -> Void = { _ in },
+                      prepare: (StandInCluster) async throws -> Void = { _ in }) async throws -> ReconcilerHarness {
+        let server = try await StandInAPIServer.start()
+        try await prepare(server.cluster)
+        let directory = try temporaryDirectory()
+        try writeKeySecret(try Fixtures.upstreamKeyPair(), name: "upstream", into: directory)
+        let registry = KeyRegistry(store: LocalKeyDirectory(path: directory), logger: quietLogger)
+        try await registry.reload()
+        let client = try KubernetesClient(connection: KubernetesConnection(server: server.url, source: "stand-in"), requestTimeout: .seconds(10))
+        var options = ReconcilerOptions()
+        options.retryBaseDelay = 0.05
+        options.maxWatchBackoff = 0.3
+        options.maxUnsealRetries = 3
+        configure(&options)
+        let reconciler = Reconciler(client: client, registry: registry, metrics: ControllerMetrics(), options: options, logger: quietLogger)
+        let task = Task { await reconciler.run() }
+        return ReconcilerHarness(server: server, client: client, reconciler: reconciler, task: task, directory: directory)
+    }
+
+    func stop() async {
+        task.cancel()
+        await task.value
+        await client.shutdown()
+        await server.stop()
+        try? FileManager.default.removeItem(atPath: directory)
+    }
+
+    /// A SealedSecret for `namespace/name`, sealed with the fixture certificate.
+    static func sealed(_ namespace: String, _ name: String, items: [String: String], template: ObjectMeta? = nil) throws -> ManifestObject {
+        var meta = ObjectMeta()
+        meta.name = name
+        meta.namespace = namespace
+        if let template { meta = template; meta.name = name; meta.namespace = namespace }
+        let secret = Secret(metadata: meta, type: "Opaque", data: items.mapValues { Array($0.utf8) })
+        let sealed = try Sealer(publicKey: try Fixtures.upstreamKeyPair().certificate.publicKey()).seal(secret)
+        return try #require(sealed.manifest().object)
+    }
+
+    static func data(_ secret: ManifestObject?) -> [String: String] {
+        var result: [String: String] = [:]
+        for field in secret?["data"]?.object?.fields ?? [] {
+            if let text = field.value.string, let bytes = Data(base64Encoded: text) { result[field.key] = String(decoding: bytes, as: UTF8.self) }
+        }
+        return result
+    }
+
+    static func condition(_ object: ManifestObject?) -> ManifestObject? {
+        guard case .array(let conditions)? = object?["status"]?.object?["conditions"] else { return nil }
+        return conditions.first?.object
+    }
+}
+
+extension ControllerMetrics {
+    /// The exposition text.
+    var text: String { String(decoding: render(), as: UTF8.self) }
+}
+
+@Suite("Reconciler against a stand-in API server", .serialized)
+struct ReconcilerTests {
+    @Test func upstreamFixtureBecomesAnOwnedSecretWithStatusAndEvent() async throws {
+        let harness = try await ReconcilerHarness.start()
+        let fixture = try Fixtures.sealedSecret("sealedsecret-strict.yaml")
+        var object = try #require(fixture.manifest().object)
+        object["status"] = nil
+        let stored = try await harness.cluster.create("sealedsecrets", object)
+        let uid = stored["metadata"]?.object?["uid"]?.string
+
+        #expect(await eventually { await ReconcilerHarness.condition(harness.cluster.object("sealedsecrets", "vectors-ns", "vector-secret"))?["status"]?.string == "True" })
+        let secret = try #require(await harness.cluster.object("secrets", "vectors-ns", "vector-secret"))
+        let expected = try Unsealer(keys: [try Fixtures.upstreamKeyPair().privateKey]).unseal(fixture)
+        #expect(ReconcilerHarness.data(secret).keys.sorted() == expected.data.keys.sorted())
+        #expect(ReconcilerHarness.data(secret)["password"].map { Array($0.utf8) } == expected.data["password"])
+        #expect(secret["type"]?.string == "Opaque")
+        guard case .array(let owners)? = secret["metadata"]?.object?["ownerReferences"] else {
+            Issue.record("no ownerReferences")
+            return
+        }
+        #expect(owners.count == 1)
+        #expect(owners.first?.object?["uid"]?.string == uid)
+        #expect(owners.first?.object?["kind"]?.string == "SealedSecret")
+        #expect(owners.first?.object?["controller"] == .bool(true))
+        let sealedNow = await harness.cluster.object("sealedsecrets", "vectors-ns", "vector-secret")
+        #expect(sealedNow?["status"]?.object?["observedGeneration"] == .number("1"))
+        #expect(await harness.cluster.eventReasons(for: "vector-secret") == ["Unsealed"])
+        await harness.stop()
+    }
+
+    @Test func anUnmanagedSecretIsNeverOverwrittenUntilItIsMarkedManaged() async throws {
+        let harness = try await ReconcilerHarness.start()
+        let existing = ManifestObject(ordered: [
+            ("apiVersion", .string("v1")), ("kind", .string("Secret")),
+            ("metadata", .object(ManifestObject(ordered: [("name", .string("db")), ("namespace", .string("prod"))]))),
+            ("data", .object(ManifestObject(ordered: [("password", .string(Data("original".utf8).base64EncodedString()))]))),
+        ])
+        try await harness.cluster.create("secrets", existing)
+        try await harness.cluster.create("sealedsecrets", try ReconcilerHarness.sealed("prod", "db", items: ["password": "sealed-value"]))
+
+        #expect(await eventually { await ReconcilerHarness.condition(harness.cluster.object("sealedsecrets", "prod", "db"))?["status"]?.string == "False" })
+        let condition = ReconcilerHarness.condition(await harness.cluster.object("sealedsecrets", "prod", "db"))
+        #expect(condition?["message"]?.string == "Resource \"db\" already exists and is not managed by SealedSecret")
+        #expect(await harness.cluster.eventReasons(for: "db").contains("ErrUpdateFailed"))
+        // Retries (3) run out; the Secret stays untouched throughout.
+        #expect(await eventually(5) {
+            let failures = await harness.reconciler.queue.failureCount("prod/db")
+            let reads = await harness.cluster.requestCount("GET /api/v1/namespaces/prod/secrets/db")
+            return failures == 0 && reads == 4
+        })
+        #expect(ReconcilerHarness.data(await harness.cluster.object("secrets", "prod", "db")) == ["password": "original"])
+        #expect(harness.reconciler.metrics.text.contains(#"unseal_errors_total{reason="unmanaged",namespace="prod"} 4"#))
+
+        // Marked managed, and the SealedSecret's spec changes: the controller takes the Secret over.
+        var secret = try #require(await harness.cluster.object("secrets", "prod", "db"))
+        var meta = ObjectMeta(secret["metadata"]?.object ?? ManifestObject())
+        meta.annotations = [SealedSecretsAnnotation.managed: "true"]
+        secret["metadata"] = .object(meta.fields)
+        try await harness.cluster.replace("secrets", secret)
+        try await harness.cluster.replace("sealedsecrets", try ReconcilerHarness.sealed("prod", "db", items: ["password": "sealed-value", "user": "app"]))
+        #expect(await eventually { ReconcilerHarness.data(await harness.cluster.object("secrets", "prod", "db")) == ["password": "sealed-value", "user": "app"] })
+        let taken = await harness.cluster.object("secrets", "prod", "db")
+        #expect(Reconciler.isControlled(ObjectMeta(taken?["metadata"]?.object ?? ManifestObject()),
+                                        by: await harness.cluster.object("sealedsecrets", "prod", "db")?["metadata"]?.object?["uid"]?.string ?? ""))
+        #expect(await eventually { await ReconcilerHarness.condition(harness.cluster.object("sealedsecrets", "prod", "db"))?["status"]?.string == "True" })
+        #expect(await harness.cluster.object("sealedsecrets", "prod", "db")?["status"]?.object?["observedGeneration"] == .number("2"))
+        await harness.stop()
+    }
+
+    @Test func patchMergesWithoutTakingOwnership() async throws {
+        let harness = try await ReconcilerHarness.start()
+        let existing = ManifestObject(ordered: [
+            ("apiVersion", .string("v1")), ("kind", .string("Secret")),
+            ("metadata", .object(ManifestObject(ordered: [
+                ("name", .string("cfg")), ("namespace", .string("prod")),
+                ("labels", .object(ManifestObject(ordered: [("team", .string("a"))]))),
+                ("annotations", .object(ManifestObject(ordered: [(SealedSecretsAnnotation.patch, .string("true"))]))),
+            ]))),
+            ("data", .object(ManifestObject(ordered: [("keep", .string(Data("kept".utf8).base64EncodedString())),
+                                                     ("token", .string(Data("old".utf8).base64EncodedString()))]))),
+        ])
+        try await harness.cluster.create("secrets", existing)
+        var template = ObjectMeta()
+        template.labels = ["app": "web"]
+        try await harness.cluster.create("sealedsecrets", try ReconcilerHarness.sealed("prod", "cfg", items: ["token": "new"], template: template))
+        #expect(await eventually { ReconcilerHarness.data(await harness.cluster.object("secrets", "prod", "cfg")) == ["keep": "kept", "token": "new"] })
+        let merged = ObjectMeta(await harness.cluster.object("secrets", "prod", "cfg")?["metadata"]?.object ?? ManifestObject())
+        #expect(merged.labels == ["team": "a", "app": "web"])
+        #expect(merged.fields["ownerReferences"] == nil, "patch alone does not take ownership")
+        await harness.stop()
+    }
+
+    @Test func skipSetOwnerReferencesAndDeletedSecretsAreRecreated() async throws {
+        let harness = try await ReconcilerHarness.start()
+        var template = ObjectMeta()
+        template.annotations = [SealedSecretsAnnotation.skipSetOwnerReferences: "true", SealedSecretsAnnotation.managed: "true"]
+        try await harness.cluster.create("sealedsecrets", try ReconcilerHarness.sealed("prod", "free", items: ["a": "1"], template: template))
+        try await harness.cluster.create("sealedsecrets", try ReconcilerHarness.sealed("prod", "owned", items: ["b": "2"]))
+        #expect(await eventually {
+            let free = await harness.cluster.object("secrets", "prod", "free")
+            let owned = await harness.cluster.object("secrets", "prod", "owned")
+            return free != nil && owned != nil
+        })
+        #expect(await harness.cluster.object("secrets", "prod", "free")?["metadata"]?.object?["ownerReferences"] == nil)
+
+        await harness.cluster.remove("secrets", "prod", "owned")
+        #expect(await eventually { ReconcilerHarness.data(await harness.cluster.object("secrets", "prod", "owned")) == ["b": "2"] })
+        await harness.stop()
+    }
+
+    @Test func aSealedSecretThatFailsToUnsealWritesNoSecret() async throws {
+        let harness = try await ReconcilerHarness.start()
+        var object = try ReconcilerHarness.sealed("prod", "broken", items: ["x": "1"])
+        var meta = ObjectMeta(object["metadata"]?.object ?? ManifestObject())
+        meta.name = "renamed"  // a strict value no longer opens under another name
+        object["metadata"] = .object(meta.fields)
+        try await harness.cluster.create("sealedsecrets", object)
+        #expect(await eventually { await ReconcilerHarness.condition(harness.cluster.object("sealedsecrets", "prod", "renamed"))?["status"]?.string == "False" })
+        let message = ReconcilerHarness.condition(await harness.cluster.object("sealedsecrets", "prod", "renamed"))?["message"]?.string ?? ""
+        #expect(message.hasPrefix("Failed to unseal:"))
+        #expect(message.contains("no key could decrypt"))
+        #expect(await harness.cluster.eventReasons(for: "renamed").first == "ErrUnsealFailed")
+        #expect(await eventually(5) { harness.reconciler.metrics.text.contains(#"unseal_errors_total{reason="unseal",namespace="prod"} 4"#) })
+        try await Task.sleep(for: .milliseconds(500))
+        #expect(harness.reconciler.metrics.text.contains("sealed_secrets_controller_unseal_requests_total 4"), "1 try + 3 retries")
+        #expect(await harness.cluster.object("secrets", "prod", "renamed") == nil)
+        #expect(await harness.cluster.requestCount("POST /api/v1/namespaces/prod/secrets") == 0)
+        #expect(await harness.cluster.requestCount("PUT /api/v1/namespaces/prod/secrets") == 0)
+        await harness.stop()
+    }
+
+    @Test func survivesServerErrorsDroppedWatchesAndGone() async throws {
+        // The first lists fail with 503 and 500: the informer backs off and lists again.
+        let harness = try await ReconcilerHarness.start(prepare: { cluster in
+            await cluster.fail("GET", pathContains: "/apis/bitnami.com/v1alpha1/sealedsecrets", status: 503, count: 2)
+            await cluster.fail("GET", pathContains: "/api/v1/secrets", status: 500, count: 1)
+            try await cluster.create("sealedsecrets", try ReconcilerHarness.sealed("a", "one", items: ["k": "1"]))
+        })
+        #expect(await eventually { await harness.cluster.object("secrets", "a", "one") != nil })
+        #expect(await harness.cluster.requestCount("GET /apis/bitnami.com/v1alpha1/sealedsecrets") >= 3)
+
+        // An abrupt drop: the watch resumes from the last resourceVersion and sees what happened meanwhile.
+        #expect(await eventually { await harness.cluster.openWatches >= 2 })
+        await harness.cluster.dropWatches(abruptly: true)
+        try await harness.cluster.create("sealedsecrets", try ReconcilerHarness.sealed("a", "two", items: ["k": "2"]))
+        #expect(await eventually { await harness.cluster.object("secrets", "a", "two") != nil })
+
+        // History compacted: resuming gets 410 Gone, the informer lists again and finds the new object.
+        #expect(await eventually { await harness.cluster.openWatches >= 2 })
+        let listsBefore = await harness.cluster.requestCount("GET /apis/bitnami.com/v1alpha1/sealedsecrets")
+        await harness.cluster.dropWatches(abruptly: false)
+        try await harness.cluster.create("sealedsecrets", try ReconcilerHarness.sealed("a", "three", items: ["k": "3"]))
+        await harness.cluster.compact()
+        #expect(await eventually { await harness.cluster.object("secrets", "a", "three") != nil })
+        #expect(await harness.cluster.requestCount("GET /apis/bitnami.com/v1alpha1/sealedsecrets") > listsBefore + 1)
+        await harness.stop()
+    }
+
+    @Test func slowResponsesAndUpdateConflictsAreRetried() async throws {
+        let harness = try await ReconcilerHarness.start()
+        await harness.cluster.setDelay(.milliseconds(150))
+        try await harness.cluster.create("sealedsecrets", try ReconcilerHarness.sealed("b", "slow", items: ["k": "1"]))
+        #expect(await eventually { ReconcilerHarness.data(await harness.cluster.object("secrets", "b", "slow")) == ["k": "1"] })
+        await harness.cluster.setDelay(.zero)
+
+        await harness.cluster.fail("PUT", pathContains: "/secrets/slow", status: 409, count: 1)
+        try await harness.cluster.replace("sealedsecrets", try ReconcilerHarness.sealed("b", "slow", items: ["k": "2"]))
+        #expect(await eventually { ReconcilerHarness.data(await harness.cluster.object("secrets", "b", "slow")) == ["k": "2"] })
+        #expect(await harness.cluster.requestCount("PUT /api/v1/namespaces/b/secrets/slow") == 2)
+        await harness.stop()
+    }
+
+    @Test func metadataOnlyEditsDoNotReconcileAndNamespacesAreFiltered() async throws {
+        let harness = try await ReconcilerHarness.start { $0.namespaces = ["in"] }
+        try await harness.cluster.create("sealedsecrets", try ReconcilerHarness.sealed("in", "x", items: ["k": "1"]))
+        try await harness.cluster.create("sealedsecrets", try ReconcilerHarness.sealed("out", "x", items: ["k": "1"]))
+        #expect(await eventually { await ReconcilerHarness.condition(harness.cluster.object("sealedsecrets", "in", "x"))?["status"]?.string == "True" })
+        let gets = await harness.cluster.requestCount("GET /api/v1/namespaces/in/secrets/x")
+        var object = try #require(await harness.cluster.object("sealedsecrets", "in", "x"))
+        var meta = ObjectMeta(object["metadata"]?.object ?? ManifestObject())
+        meta.labels = ["touched": "yes"]
+        object["metadata"] = .object(meta.fields)
+        try await harness.cluster.replace("sealedsecrets", object)
+        try await Task.sleep(for: .milliseconds(400))
+        #expect(await harness.cluster.requestCount("GET /api/v1/namespaces/in/secrets/x") == gets)
+        #expect(await harness.cluster.object("secrets", "out", "x") == nil)
+        #expect(await harness.cluster.requestCount("GET /api/v1/namespaces/out") == 0)
+        await harness.stop()
+    }
+}
+
+@Suite("Work queue")
+struct WorkQueueTests {
+    @Test func coalescesAndRequeuesKeysAddedWhileProcessing() async {
+        let queue = WorkQueue(maxRetries: 2, baseDelay: 0.01)
+        await queue.add("a")
+        await queue.add("a")
+        await queue.add("b")
+        #expect(await queue.count == 2)
+        #expect(await queue.next() == "a")
+        await queue.add("a")  // while processing: runs once more afterwards
+        #expect(await queue.next() == "b")
+        await queue.done("a")
+        #expect(await queue.next() == "a")
+        await queue.done("a")
+        await queue.done("b")
+        #expect(await queue.count == 0)
+    }
+
+    @Test func retriesWithBackoffUpToTheLimit() async {
+        let queue = WorkQueue(maxRetries: 2, baseDelay: 0.01)
+        await queue.add("k")
+        #expect(await queue.next() == "k")
+        #expect(await queue.retryLater("k") == 0.01)
+        await queue.done("k")
+        #expect(await queue.next() == "k")
+        #expect(await queue.retryLater("k") == 0.02)
+        await queue.done("k")
+        #expect(await queue.next() == "k")
+        #expect(await queue.retryLater("k") == nil, "gave up after 2 retries")
+        await queue.done("k")
+        #expect(await queue.failureCount("k") == 0)
+        await queue.shutDown()
+        #expect(await queue.next() == nil)
+    }
+}

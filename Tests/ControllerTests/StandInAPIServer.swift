@@ -1,0 +1,400 @@
+import Foundation
+import Hummingbird
+import Logging
+import NIOCore
+import Sealing
+@testable import Controller
+
+/// A stand-in Kubernetes API server for the reconciler tests, on 127.0.0.1 over plain HTTP. It speaks the
+/// wire format the controller relies on: JSON objects and lists with resourceVersion, chunked watch streams
+/// (one JSON event per line) that replay from a resourceVersion, 404/409 Status answers, 410 Gone for a
+/// compacted resourceVersion, and injected faults (5xx, dropped watches, slow responses).
+actor StandInCluster {
+    struct Entry {
+        let revision: Int
+        let resource: String
+        let type: String
+        let object: ManifestObject
+    }
+
+    struct Fault {
+        let method: String?
+        let pathContains: String
+        let status: Int
+        var remaining: Int
+    }
+
+    final class Watcher: Sendable {
+        let resource: String
+        let namespace: String?
+        let continuation: AsyncThrowingStream<ByteBuffer, Error>.Continuation
+        init(resource: String, namespace: String?, continuation: AsyncThrowingStream<ByteBuffer, Error>.Continuation) {
+            self.resource = resource
+            self.namespace = namespace
+            self.continuation = continuation
+        }
+    }
+
+    private(set) var objects: [String: [String: ManifestObject]] = ["sealedsecrets": [:], "secrets": [:]]
+    private(set) var events: [ManifestObject] = []
+    private(set) var requests: [String] = []
+    private var revision = 1000
+    private var log: [Entry] = []
+    private var compactedBefore = 0
+    private var watchers: [UUID: Watcher] = [:]
+    private var faults: [Fault] = []
+    private var responseDelay: Duration = .zero
+    private var uidCounter = 0
+
+    // MARK: Test controls
+
+    /// The next `count` requests whose method and path match answer `status`.
+    func fail(_ method: String?, pathContains: String, status: Int, count: Int = 1) {
+        faults.append(Fault(method: method, pathContains: pathContains, status: status, remaining: count))
+    }
+
+    /// Every response waits this long first.
+    func setDelay(_ delay: Duration) { responseDelay = delay }
+
+    /// Ends every open watch: cleanly (the server closed it) or abruptly (the connection breaks mid-stream).
+    func dropWatches(abruptly: Bool) {
+        for watcher in watchers.values {
+            if abruptly {
+                watcher.continuation.finish(throwing: CancellationError())
+            } else {
+                watcher.continuation.finish()
+            }
+        }
+        watchers = [:]
+    }
+
+    /// Forgets history: watches from any resourceVersion seen so far get 410 Gone.
+    func compact() {
+        compactedBefore = revision + 1
+        log.removeAll()
+    }
+
+    var openWatches: Int { watchers.count }
+
+    func object(_ resource: String, _ namespace: String, _ name: String) -> ManifestObject? {
+        objects[resource]?[namespace + "/" + name]
+    }
+
+    func eventReasons(for name: String) -> [String] {
+        events.filter { $0["involvedObject"]?.object?["name"]?.string == name }.compactMap { $0["reason"]?.string }
+    }
+
+    func requestCount(_ prefix: String) -> Int { requests.filter { $0.hasPrefix(prefix) }.count }
+
+    /// Creates an object as a client would (assigning uid, resourceVersion, generation).
+    @discardableResult
+    func create(_ resource: String, _ object: ManifestObject) throws -> ManifestObject {
+        let meta = object["metadata"]?.object ?? ManifestObject()
+        guard let namespace = meta["namespace"]?.string else { throw TestFailure("no namespace") }
+        return try store(resource, namespace: namespace, object, method: "POST").1
+    }
+
+    /// Replaces an object's spec/data/metadata as `kubectl apply` would.
+    func replace(_ resource: String, _ object: ManifestObject) throws {
+        let meta = object["metadata"]?.object ?? ManifestObject()
+        guard let namespace = meta["namespace"]?.string, let name = meta["name"]?.string,
+              let current = objects[resource]?[namespace + "/" + name] else { throw TestFailure("no such object") }
+        var updated = object
+        var updatedMeta = meta
+        updatedMeta["resourceVersion"] = current["metadata"]?.object?["resourceVersion"]
+        updated["metadata"] = .object(updatedMeta)
+        _ = try store(resource, namespace: namespace, updated, method: "PUT")
+    }
+
+    func remove(_ resource: String, _ namespace: String, _ name: String) {
+        guard let current = objects[resource]?.removeValue(forKey: namespace + "/" + name) else { return }
+        revision += 1
+        var object = current
+        setRevision(&object, revision)
+        record(Entry(revision: revision, resource: resource, type: "DELETED", object: object))
+    }
+
+    // MARK: Serving
+
+    func handle(method: String, path: String, query: [String: String], body: ByteBuffer) async -> (Int, ByteBuffer?, AsyncThrowingStream<ByteBuffer, Error>?) {
+        requests.append("\(method) \(path)")
+        if responseDelay > .zero { try? await Task.sleep(for: responseDelay) }
+        if let index = faults.firstIndex(where: { ($0.method == nil || $0.method == method) && path.contains($0.pathContains) && $0.remaining > 0 }) {
+            faults[index].remaining -= 1
+            return (faults[index].status, Self.status(faults[index].status, "injected failure"), nil)
+        }
+        guard let route = Route(path) else { return (404, Self.status(404, "no route \(path)"), nil) }
+        let input = String(buffer: body)
+        let object = input.isEmpty ? nil : (try? ManifestReader.documents(in: input, source: "body"))?.first?.object
+        switch (method, route.name, route.subresource) {
+        case ("GET", nil, nil) where query["watch"] == "true":
+            return (200, nil, watch(route, from: Int(query["resourceVersion"] ?? "") ?? 0, timeout: Int(query["timeoutSeconds"] ?? "") ?? 300,
+                                    selector: query["labelSelector"]))
+        case ("GET", nil, nil):
+            return (200, list(route, selector: query["labelSelector"]), nil)
+        case ("GET", let name?, nil):
+            guard let namespace = route.namespace, let found = objects[route.resource]?[namespace + "/" + name] else {
+                return (404, Self.status(404, "\(route.resource) \"\(name)\" not found", reason: "NotFound"), nil)
+            }
+            return (200, Self.json(found), nil)
+        case ("POST", nil, nil):
+            guard let namespace = route.namespace, let object else { return (400, Self.status(400, "bad request"), nil) }
+            if route.resource == "events" {
+                events.append(object)
+                return (201, Self.json(object), nil)
+            }
+            do {
+                let (status, stored) = try store(route.resource, namespace: namespace, object, method: "POST")
+                return (status, Self.json(stored), nil)
+            } catch let failure as APIFailure {
+                return (failure.status, Self.status(failure.status, failure.message, reason: failure.reason), nil)
+            } catch {
+                return (500, Self.status(500, "\(error)"), nil)
+            }
+        case ("PUT", _?, let subresource):
+            guard let namespace = route.namespace, let object else { return (400, Self.status(400, "bad request"), nil) }
+            do {
+                let (status, stored) = try store(route.resource, namespace: namespace, object, method: "PUT", statusOnly: subresource == "status")
+                return (status, Self.json(stored), nil)
+            } catch let failure as APIFailure {
+                return (failure.status, Self.status(failure.status, failure.message, reason: failure.reason), nil)
+            } catch {
+                return (500, Self.status(500, "\(error)"), nil)
+            }
+        case ("DELETE", let name?, nil):
+            guard let namespace = route.namespace, objects[route.resource]?[namespace + "/" + name] != nil else {
+                return (404, Self.status(404, "not found", reason: "NotFound"), nil)
+            }
+            remove(route.resource, namespace, name)
+            return (200, Self.status(200, "deleted"), nil)
+        default:
+            return (405, Self.status(405, "method not allowed"), nil)
+        }
+    }
+
+    struct APIFailure: Error {
+        let status: Int
+        let reason: String
+        let message: String
+    }
+
+    private func store(_ resource: String, namespace: String, _ input: ManifestObject, method: String,
+                       statusOnly: Bool = false) throws -> (Int, ManifestObject) {
+        var object = input
+        var meta = object["metadata"]?.object ?? ManifestObject()
+        var name = meta["name"]?.string ?? ""
+        if name.isEmpty, let prefix = meta["generateName"]?.string {
+            name = prefix + String(UUID().uuidString.lowercased().filter(\.isLetter).prefix(5))
+        }
+        guard !name.isEmpty else { throw APIFailure(status: 422, reason: "Invalid", message: "name is required") }
+        let key = namespace + "/" + name
+        let current = objects[resource]?[key]
+        revision += 1
+        meta["name"] = .string(name)
+        meta["namespace"] = .string(namespace)
+        if method == "POST" {
+            guard current == nil else {
+                revision -= 1
+                throw APIFailure(status: 409, reason: "AlreadyExists", message: "\(resource) \"\(name)\" already exists")
+            }
+            uidCounter += 1
+            meta["uid"] = .string("uid-\(uidCounter)")
+            meta["creationTimestamp"] = .string(GoDuration.rfc3339(Date()))
+            if resource == "sealedsecrets" { meta["generation"] = .number("1") }
+            object["status"] = nil
+        } else {
+            guard let current else {
+                revision -= 1
+                throw APIFailure(status: 404, reason: "NotFound", message: "\(resource) \"\(name)\" not found")
+            }
+            let currentMeta = current["metadata"]?.object ?? ManifestObject()
+            if let sent = meta["resourceVersion"]?.string, !sent.isEmpty, sent != currentMeta["resourceVersion"]?.string {
+                revision -= 1
+                throw APIFailure(status: 409, reason: "Conflict",
+                                 message: "Operation cannot be fulfilled on \(resource) \"\(name)\": the object has been modified")
+            }
+            meta["uid"] = currentMeta["uid"]
+            meta["creationTimestamp"] = currentMeta["creationTimestamp"]
+            if resource == "sealedsecrets" {
+                if statusOnly {
+                    var kept = current
+                    kept["status"] = object["status"]
+                    object = kept
+                    meta = kept["metadata"]?.object ?? meta
+                } else {
+                    object["status"] = current["status"]
+                    let generation = Int(Self.number(currentMeta["generation"]) ?? "1") ?? 1
+                    meta["generation"] = .number(String(current["spec"] != object["spec"] ? generation + 1 : generation))
+                }
+            }
+        }
+        meta["resourceVersion"] = .string(String(revision))
+        object["metadata"] = .object(meta)
+        objects[resource, default: [:]][key] = object
+        record(Entry(revision: revision, resource: resource, type: current == nil ? "ADDED" : "MODIFIED", object: object))
+        return (current == nil ? 201 : 200, object)
+    }
+
+    private func setRevision(_ object: inout ManifestObject, _ value: Int) {
+        var meta = object["metadata"]?.object ?? ManifestObject()
+        meta["resourceVersion"] = .string(String(value))
+        object["metadata"] = .object(meta)
+    }
+
+    private func record(_ entry: Entry) {
+        log.append(entry)
+        let namespace = entry.object["metadata"]?.object?["namespace"]?.string
+        for watcher in watchers.values where watcher.resource == entry.resource && (watcher.namespace == nil || watcher.namespace == namespace) {
+            watcher.continuation.yield(Self.line(entry))
+        }
+    }
+
+    private func list(_ route: Route, selector: String?) -> ByteBuffer {
+        let items = (objects[route.resource] ?? [:]).filter { key, object in
+            (route.namespace.map { key.hasPrefix($0 + "/") } ?? true) && Self.matches(object, selector)
+        }.sorted { $0.key < $1.key }.map { ManifestValue.object($0.value) }
+        return Self.json(ManifestObject(ordered: [
+            ("kind", .string(route.resource == "secrets" ? "SecretList" : "SealedSecretList")),
+            ("apiVersion", .string(route.resource == "secrets" ? "v1" : "bitnami.com/v1alpha1")),
+            ("metadata", .object(ManifestObject(ordered: [("resourceVersion", .string(String(revision)))]))),
+            ("items", .array(items)),
+        ]))
+    }
+
+    private func watch(_ route: Route, from start: Int, timeout: Int, selector: String?) -> AsyncThrowingStream<ByteBuffer, Error> {
+        let (stream, continuation) = AsyncThrowingStream<ByteBuffer, Error>.makeStream()
+        if start < compactedBefore {
+            let gone = ManifestObject(ordered: [("type", .string("ERROR")), ("object", .object(ManifestObject(ordered: [
+                ("kind", .string("Status")), ("apiVersion", .string("v1")), ("status", .string("Failure")),
+                ("message", .string("too old resource version: \(start) (\(compactedBefore))")),
+                ("reason", .string("Expired")), ("code", .number("410")),
+            ])))])
+            continuation.yield(ByteBuffer(string: ManifestWriter.compactJSON(.object(gone)) + "\n"))
+            continuation.finish()
+            return stream
+        }
+        for entry in log where entry.revision > start && entry.resource == route.resource
+            && (route.namespace == nil || entry.object["metadata"]?.object?["namespace"]?.string == route.namespace) {
+            continuation.yield(Self.line(entry))
+        }
+        let id = UUID()
+        watchers[id] = Watcher(resource: route.resource, namespace: route.namespace, continuation: continuation)
+        Task { [weak self] in
+            try? await Task.sleep(for: .seconds(timeout))
+            await self?.endWatch(id)
+        }
+        continuation.onTermination = { [weak self] _ in Task { await self?.forget(id) } }
+        return stream
+    }
+
+    private func endWatch(_ id: UUID) {
+        watchers.removeValue(forKey: id)?.continuation.finish()
+    }
+
+    private func forget(_ id: UUID) { watchers[id] = nil }
+
+    static func matches(_ object: ManifestObject, _ selector: String?) -> Bool {
+        guard let selector, !selector.isEmpty else { return true }
+        let labels = ObjectMeta(object["metadata"]?.object ?? ManifestObject()).labels
+        return selector.split(separator: ",").allSatisfy { term in
+            let parts = term.split(separator: "=", maxSplits: 1).map(String.init)
+            return parts.count == 2 && labels[parts[0]] == parts[1]
+        }
+    }
+
+    static func number(_ value: ManifestValue?) -> String? {
+        switch value {
+        case .number(let text)?: return text
+        case .string(let text)?: return text
+        default: return nil
+        }
+    }
+
+    static func line(_ entry: Entry) -> ByteBuffer {
+        let event = ManifestObject(ordered: [("type", .string(entry.type)), ("object", .object(entry.object))])
+        return ByteBuffer(string: ManifestWriter.compactJSON(.object(event)) + "\n")
+    }
+
+    static func json(_ object: ManifestObject) -> ByteBuffer { ByteBuffer(string: ManifestWriter.compactJSON(.object(object))) }
+
+    static func status(_ code: Int, _ message: String, reason: String = "") -> ByteBuffer {
+        json(ManifestObject(ordered: [("kind", .string("Status")), ("apiVersion", .string("v1")),
+                                      ("status", .string(code < 300 ? "Success" : "Failure")), ("message", .string(message)),
+                                      ("reason", .string(reason)), ("code", .number(String(code)))]))
+    }
+
+    /// A parsed API path.
+    struct Route {
+        let resource: String
+        let namespace: String?
+        let name: String?
+        let subresource: String?
+
+        init?(_ path: String) {
+            var parts = path.split(separator: "/").map(String.init)
+            if parts.starts(with: ["apis", "bitnami.com", "v1alpha1"]) {
+                parts.removeFirst(3)
+            } else if parts.starts(with: ["api", "v1"]) {
+                parts.removeFirst(2)
+            } else {
+                return nil
+            }
+            var namespace: String?
+            if parts.first == "namespaces", parts.count >= 3 {
+                namespace = parts[1]
+                parts.removeFirst(2)
+            }
+            guard let resource = parts.first, ["sealedsecrets", "secrets", "events"].contains(resource) else { return nil }
+            self.resource = resource
+            self.namespace = namespace
+            self.name = parts.count > 1 ? parts[1] : nil
+            self.subresource = parts.count > 2 ? parts[2] : nil
+        }
+    }
+}
+
+/// Serves a `StandInCluster` over HTTP on 127.0.0.1.
+struct StandInAPIServer {
+    let cluster: StandInCluster
+    let task: Task<Void, Error>
+    let port: Int
+
+    var url: String { "http://127.0.0.1:\(port)" }
+
+    static func start() async throws -> StandInAPIServer {
+        let cluster = StandInCluster()
+        let responder = CallbackResponder<BasicRequestContext> { request, _ in
+            var request = request
+            let body = try await request.collectBody(upTo: 16 << 20)
+            var query: [String: String] = [:]
+            for (key, value) in request.uri.queryParameters { query[String(key)] = String(value).removingPercentEncoding ?? String(value) }
+            let (status, buffer, stream) = await cluster.handle(method: request.method.rawValue, path: request.uri.path, query: query, body: body)
+            let responseBody: ResponseBody = stream.map { ResponseBody(asyncSequence: $0) } ?? ResponseBody(byteBuffer: buffer ?? ByteBuffer())
+            return Response(status: .init(code: status), headers: [.contentType: "application/json"], body: responseBody)
+        }
+        let latch = PortLatch()
+        var logger = Logger(label: "stand-in-api")
+        logger.logLevel = .critical
+        let app = Application(responder: responder, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
+                              onServerRunning: { latch.set($0.localAddress?.port ?? 0) }, logger: logger)
+        let task = Task { try await app.run() }
+        let port = await latch.value()
+        return StandInAPIServer(cluster: cluster, task: task, port: port)
+    }
+
+    func stop() async {
+        await cluster.dropWatches(abruptly: false)
+        task.cancel()
+        _ = await task.result
+    }
+}
+
+/// Polls `condition` until it holds or `seconds` pass.
+func eventually(_ seconds: Double = 15, _ condition: () async throws -> Bool) async rethrows -> Bool {
+    let deadline = ContinuousClock.now + .milliseconds(Int64(seconds * 1000))
+    while ContinuousClock.now < deadline {
+        if try await condition() { return true }
+        try? await Task.sleep(for: .milliseconds(20))
+    }
+    return try await condition()
+}

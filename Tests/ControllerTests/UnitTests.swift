@@ -1,0 +1,49 @@
+import Foundation
+import Testing
+@testable import Controller
+
+@Suite("Flag parsing and rate limiting")
+struct UnitTests {
+    @Test func goDurations() throws {
+        #expect(try GoDuration.seconds("720h", flag: "x") == 720 * 3600)
+        #expect(try GoDuration.seconds("1h30m", flag: "x") == 5400)
+        #expect(try GoDuration.seconds("250ms", flag: "x") == 0.25)
+        #expect(try GoDuration.seconds("0", flag: "x") == 0)
+        #expect(throws: ControllerError.self) { try GoDuration.seconds("12", flag: "x") }
+        #expect(throws: ControllerError.self) { try GoDuration.seconds("3d", flag: "x") }
+    }
+
+    @Test func cutoffTime() throws {
+        let date = try GoDuration.rfc1123Z("Mon, 02 Jan 2006 15:04:05 -0700", flag: "key-cutoff-time")
+        #expect(date.timeIntervalSince1970 == 1_136_239_445)
+        #expect(throws: ControllerError.self) { try GoDuration.rfc1123Z("yesterday", flag: "key-cutoff-time") }
+    }
+
+    @Test func listenAddresses() throws {
+        #expect(try ListenAddress(parsing: ":8080", flag: "listen-addr") == ListenAddress(host: "0.0.0.0", port: 8080))
+        #expect(try ListenAddress(parsing: "127.0.0.1:0", flag: "listen-addr") == ListenAddress(host: "127.0.0.1", port: 0))
+        #expect(try ListenAddress(parsing: "[::1]:9", flag: "listen-addr") == ListenAddress(host: "::1", port: 9))
+        #expect(throws: ControllerError.self) { try ListenAddress(parsing: "8080", flag: "listen-addr") }
+        #expect(throws: ControllerError.self) { try ListenAddress(parsing: ":99999", flag: "listen-addr") }
+    }
+
+    @Test func gcraAllowsTheBurstThenTheRate() {
+        let limiter = RateLimiter(rate: 2, burst: 2)
+        #expect(limiter.admit("a", now: 100).allowed)
+        #expect(limiter.admit("a", now: 100).allowed)
+        let third = limiter.admit("a", now: 100)
+        #expect(!third.allowed)
+        #expect(abs(third.retryAfter - 0.5) < 1e-6)
+        #expect(limiter.admit("b", now: 100).allowed, "clients are limited separately")
+        #expect(!limiter.admit("a", now: 100.4).allowed)
+        #expect(limiter.admit("a", now: 100.5).allowed)
+        #expect(!limiter.admit("a", now: 100.5).allowed)
+        #expect(limiter.admit("a", now: 110).allowed)
+        #expect(limiter.admit("a", now: 110).allowed)
+    }
+
+    @Test func gcraOff() {
+        let limiter = RateLimiter(rate: 0, burst: 1)
+        for _ in 0..<100 { #expect(limiter.admit("a", now: 1).allowed) }
+    }
+}
