@@ -34,10 +34,13 @@ struct DetectionOptions: ParsableArguments {
         var ignoreList: IgnoreList
         var baseline: Baseline?
 
-        /// Drops findings listed in ignore files or the baseline, and exact duplicates.
+        /// Drops findings listed in ignore files or the baseline, findings inside the scanner's own
+        /// ignore files (they hold fingerprints, not secrets), and exact duplicates.
         func suppress(_ findings: [Finding]) -> [Finding] {
             var seen = Set<String>()
             return findings.filter { f in
+                let name = (f.file as NSString).lastPathComponent
+                if name == ".sealantignore" || name == ".gitleaksignore" { return false }
                 if ignoreList.ignores(f) { return false }
                 if let baseline, baseline.contains(f) { return false }
                 let key = "\(f.fingerprint)|\(f.commit)|\(f.startLine)|\(f.startColumn)"
