@@ -229,7 +229,7 @@ enum ManifestAnalyzer {
     /// Documentation values: `changeme`, `YOUR_API_KEY_HERE`, `xxxx…`, `****`, `<redacted>`,
     /// provider example keys, `user:password@localhost`.
     static let placeholderText = try? PCRE2Regex(
-        #"(?i)^(?:.*(?:x{6,}|\*{4,}|\.{4,}|example|change[-_ ]?me|replace[-_ ]?me|placeholder|redacted|dummy|your[-_ ]?[a-z_ -]{0,30}here|:password@|(?:user|username|admin):(?:pass|password|secret)@|<[^>]+>).*|password|passw0rd|secret|test|todo|none|n/?a|[a-z]+)$"#)
+        #"(?i)^(?:.*(?:x{6,}|\*{4,}|\.{4,}|example|change[-_ ]?me|replace[-_ ]?me|placeholder|redacted|dummy|your[-_ ]?[a-z_ -]{0,30}here|:password@|(?:user|username|admin):(?:pass|password|secret)@|<[^>]+>).*|password|passw0rd|secret|test|todo|none|n/?a)$"#)
 
     static func looksLikePlaceholderText(_ text: String) -> Bool {
         guard let placeholderText else { return false }
