@@ -74,7 +74,7 @@ enum GitLabReport {
         let p = f.provenance
         let key = [f.ruleID, f.fingerprint, p.file, p.commit, String(f.startLine), String(f.startColumn)]
             .joined(separator: "\u{0}")
-        let hex = Array(SHA256.hex(Array(key.utf8)).prefix(32))
+        let hex = Array(Fingerprint.sha256Hex(Array(key.utf8)).prefix(32))
         return [hex[0..<8], hex[8..<12], hex[12..<16], hex[16..<20], hex[20..<32]].map { String($0) }.joined(separator: "-")
     }
 

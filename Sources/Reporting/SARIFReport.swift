@@ -116,7 +116,7 @@ enum SARIFReport {
     /// same when the secret moves lines or the history is rewritten (squash, rebase).
     static func secretLocationHash(_ f: Finding) -> String {
         let secret = f.secret.isEmpty ? f.match : f.secret
-        return SHA256.hex(Array("\(f.ruleID)\u{0}\(f.provenance.file)\u{0}\(secret)".utf8))
+        return Fingerprint.sha256Hex(Array("\(f.ruleID)\u{0}\(f.provenance.file)\u{0}\(secret)".utf8))
     }
 }
 
