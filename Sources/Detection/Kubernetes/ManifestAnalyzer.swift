@@ -42,19 +42,19 @@ enum ManifestAnalyzer {
             if kind == "Secret" {
                 if kinds.contains(.secretManifest) {
                     for section in ["data", "stringData"] {
-                        hits += items(under: section, in: document, bytes: bytes).map { Hit(kind: .secretManifest, match: $0.match, value: $0.value) }
+                        hits += items(under: section, in: document, bytes: bytes, matcher: matcher).map { Hit(kind: .secretManifest, match: $0.match, value: $0.value) }
                     }
                 }
             } else if kind == "SealedSecret" {
                 if kinds.contains(.unsealedValue) {
-                    for item in items(under: "encryptedData", in: document, bytes: bytes, anyDepth: true) {
+                    for item in items(under: "encryptedData", in: document, bytes: bytes, matcher: matcher, anyDepth: true) {
                         let text = String(decoding: UnsafeRawBufferPointer(rebasing: bytes[item.value]), as: UTF8.self)
                         if !SealedBlob.isSealed(base64: text) { hits.append(Hit(kind: .unsealedValue, match: item.match, value: item.value)) }
                     }
                 }
             } else if kind == "ConfigMap" {
                 if kinds.contains(.configMapCredential) {
-                    for item in items(under: "data", in: document, bytes: bytes) where isCredentialKey(item.key, matcher) {
+                    for item in items(under: "data", in: document, bytes: bytes, matcher: matcher) where isCredentialKey(item.key, matcher) {
                         hits.append(Hit(kind: .configMapCredential, match: item.match, value: item.value))
                     }
                 }
@@ -143,7 +143,7 @@ enum ManifestAnalyzer {
     }
 
     /// `key: value` children of the mapping `section:` (top level, or at any depth with `anyDepth`).
-    private static func items(under section: String, in document: [Line], bytes: UnsafeRawBufferPointer,
+    private static func items(under section: String, in document: [Line], bytes: UnsafeRawBufferPointer, matcher: PCRE2Matcher,
                               anyDepth: Bool = false) -> [Item] {
         var result = [Item]()
         var i = 0
@@ -160,7 +160,7 @@ enum ManifestAnalyzer {
                 if c.isBlank || c.isTemplateOrComment { i += 1; continue }
                 if c.indent <= parentIndent { break }
                 if childIndent == nil { childIndent = c.indent }
-                if c.indent == childIndent, let item = item(c, document: document, index: i, bytes: bytes) {
+                if c.indent == childIndent, let item = item(c, document: document, index: i, bytes: bytes, matcher: matcher) {
                     result.append(item)
                 }
                 i += 1
@@ -170,7 +170,8 @@ enum ManifestAnalyzer {
     }
 
     /// Parses `key: value` on line `l`; block scalars (`|`, `>`) take the following deeper lines.
-    private static func item(_ l: Line, document: [Line], index: Int, bytes: UnsafeRawBufferPointer) -> Item? {
+    private static func item(_ l: Line, document: [Line], index: Int, bytes: UnsafeRawBufferPointer,
+                             matcher: PCRE2Matcher) -> Item? {
         var colon = l.contentStart
         while colon < l.end && bytes[colon] != UInt8(ascii: ":") { colon += 1 }
         guard colon < l.end else { return nil }
@@ -205,23 +206,23 @@ enum ManifestAnalyzer {
         }
         guard v < valueEnd else { return nil }
         let value = String(decoding: UnsafeRawBufferPointer(rebasing: bytes[v..<valueEnd]), as: UTF8.self)
-        if isPlaceholder(value) { return nil }
+        if isPlaceholder(value, matcher: matcher) { return nil }
         return Item(key: key, match: l.contentStart..<l.end, value: v..<valueEnd)
     }
 
     /// Template expressions, references and empty-ish values: nothing is written in the file itself.
-    static func isPlaceholder(_ value: String) -> Bool {
+    static func isPlaceholder(_ value: String, matcher: PCRE2Matcher) -> Bool {
         let v = value.trimmingCharacters(in: .whitespaces)
         if v.isEmpty || v == "~" || v == "null" || v == "\"\"" || v == "''" { return true }
         if v.hasPrefix("{{") && v.hasSuffix("}}") { return true }
         if v.hasPrefix("${") && v.hasSuffix("}") { return true }
         if v.hasPrefix("$(") && v.hasSuffix(")") { return true }
         if v.hasPrefix("<") && v.hasSuffix(">") { return true }
-        if looksLikePlaceholderText(v) { return true }
+        if looksLikePlaceholderText(v, matcher: matcher) { return true }
         // `data:` values are base64: judge what they say.
         if v.count >= 4, v.count % 4 == 0, let decoded = Data(base64Encoded: v), let text = String(data: decoded, encoding: .utf8),
            !text.isEmpty, text.unicodeScalars.allSatisfy({ $0.value >= 0x20 && $0.value < 0x7F }) {
-            return looksLikePlaceholderText(text.trimmingCharacters(in: .whitespaces))
+            return looksLikePlaceholderText(text.trimmingCharacters(in: .whitespaces), matcher: matcher)
         }
         return false
     }
@@ -231,9 +232,9 @@ enum ManifestAnalyzer {
     static let placeholderText = try? PCRE2Regex(
         #"(?i)^(?:.*(?:x{6,}|\*{4,}|\.{4,}|example|change[-_ ]?me|replace[-_ ]?me|placeholder|redacted|dummy|your[-_ ]?[a-z_ -]{0,30}here|:password@|(?:user|username|admin):(?:pass|password|secret)@|<[^>]+>).*|password|passw0rd|secret|test|todo|none|n/?a)$"#)
 
-    static func looksLikePlaceholderText(_ text: String) -> Bool {
+    static func looksLikePlaceholderText(_ text: String, matcher: PCRE2Matcher) -> Bool {
         guard let placeholderText else { return false }
-        return PCRE2Matcher().isMatch(placeholderText, text)
+        return matcher.isMatch(placeholderText, text)
     }
 
     private static func contains(_ bytes: UnsafeRawBufferPointer, _ needle: String) -> Bool {
@@ -274,7 +275,7 @@ enum ManifestAnalyzer {
                 let c = document[j]
                 if c.isBlank || c.isTemplateOrComment { j += 1; continue }
                 if c.indent != fieldIndent { break }
-                if startsWith(bytes, c, "value:"), let item = item(c, document: document, index: j, bytes: bytes) {
+                if startsWith(bytes, c, "value:"), let item = item(c, document: document, index: j, bytes: bytes, matcher: matcher) {
                     hits.append(Hit(kind: .envCredential, match: l.contentStart..<item.match.upperBound, value: item.value))
                 }
                 j += 1
