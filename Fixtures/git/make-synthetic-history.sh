@@ -16,7 +16,7 @@ git init -q -b main "$OUT"
 OUT=$(cd "$OUT" && pwd)
 
 python3 - "$N" "$OUT/.git/planted-secrets.tsv" <<'PY' | git -C "$OUT" fast-import --quiet --export-marks="$OUT/.git/marks"
-import random, sys
+import random, sys, zlib
 
 total = int(sys.argv[1])
 planted_path = sys.argv[2]
@@ -47,10 +47,24 @@ def snippet(ext):
 def upper(n):
     return "".join(rng.choice("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567") for _ in range(n))
 
+B62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+
+def base62(value, width):
+    digits = ""
+    while True:
+        digits = B62[value % 62] + digits
+        value //= 62
+        if value == 0:
+            break
+    return digits.rjust(width, "0")
+
 def fake_secret():
     if rng.random() < 0.5:
         return "AKIA" + upper(16)
-    return "ghp_" + "".join(rng.choice("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789") for _ in range(36))
+    # A GitHub classic token has the shape a real one has: 30 random base62 characters and their
+    # CRC32 in base62 (scanners that check it would otherwise rightly ignore the fake).
+    body = "".join(rng.choice(B62) for _ in range(30))
+    return "ghp_" + body + base62(zlib.crc32(body.encode()), 6)
 
 # files: path -> list of snippet strings
 def new_files(count):

@@ -18,3 +18,14 @@ static inline int sealant_git_set_cache_max_size(ssize_t bytes) {
 static inline int sealant_git_set_cache_object_limit(git_object_t type, size_t bytes) {
     return git_libgit2_opts(GIT_OPT_SET_CACHE_OBJECT_LIMIT, type, bytes);
 }
+
+/// Cap the bytes of pack files mapped at once (libgit2's default on 64-bit is 8 GiB, so a full-history
+/// read of a large repository keeps the whole pack resident); least recently used windows are unmapped.
+static inline int sealant_git_set_mwindow_mapped_limit(size_t bytes) {
+    return git_libgit2_opts(GIT_OPT_SET_MWINDOW_MAPPED_LIMIT, bytes);
+}
+
+/// Set the size of one pack window (libgit2's default on 64-bit is 1 GiB).
+static inline int sealant_git_set_mwindow_size(size_t bytes) {
+    return git_libgit2_opts(GIT_OPT_SET_MWINDOW_SIZE, bytes);
+}

@@ -112,11 +112,15 @@ public struct BlobScanner: Sendable {
     public let repository: GitRepository
     public let selection: CommitSelection
     public let options: BlobScanOptions
+    /// Updated as the walk goes, for a progress display; nil when nobody watches.
+    public let progress: WalkProgress?
 
-    public init(repository: GitRepository, selection: CommitSelection = .allRefs, options: BlobScanOptions = .init()) {
+    public init(repository: GitRepository, selection: CommitSelection = .allRefs, options: BlobScanOptions = .init(),
+                progress: WalkProgress? = nil) {
         self.repository = repository
         self.selection = selection
         self.options = options
+        self.progress = progress
     }
 
     /// Walks and reads everything, calling `consumer` from worker threads. A throwing consumer stops
@@ -135,6 +139,7 @@ public struct BlobScanner: Sendable {
                      _ makeConsumer: @escaping @Sendable () throws -> (HistoryUnit) throws -> Void) throws -> BlobScanSummary {
         let handle = try repository.openHandle()
         let plan = try CommitPlanner(repository: repository, handle: handle).plan(selection)
+        progress?.planned(plan.commits.count)
         let workerCount = WorkerThreads.resolve(options.workers)
         let queue = BoundedQueue<[BlobJob]>(capacity: workerCount * 4)
         let failure = Locked<(any Error)?>(nil)
@@ -170,6 +175,7 @@ public struct BlobScanner: Sendable {
                 if options.includeCommitMessages { batch.append(.message(metadata)) }
                 try walker.walk(commit: commit, metadata: metadata,
                                 parents: metadata.isShallowBoundary ? [] : commit.parentIDs) { job in batch.append(job) }
+                progress?.walked(1)
                 if batch.count >= 256 {
                     guard queue.push(batch) else { break walk }
                     batch.removeAll(keepingCapacity: true)
@@ -196,7 +202,8 @@ public struct BlobScanner: Sendable {
         if options.recurseSubmodules {
             for path in walker.gitlinkPaths {
                 guard let submoduleHandle = handle.openSubmodule(at: path) else { continue }
-                let nested = BlobScanner(repository: GitRepository(submoduleHandle), selection: .allRefs, options: options)
+                let nested = BlobScanner(repository: GitRepository(submoduleHandle), selection: .allRefs, options: options,
+                                         progress: progress)
                 let prefix = located(path)
                 var nestedSummary = try nested.run(pathPrefix: prefix, makeConsumer)
                 nestedSummary.scannedSubmodules.append(prefix)
@@ -249,8 +256,8 @@ enum BlobJob: Sendable {
 struct TreeWalker {
     let handle: RepositoryHandle
     let recordOccurrences: Bool
-    private var seenTrees = Set<ObjectID>()
-    private var seenBlobs = Set<ObjectID>()
+    private var seenTrees = ObjectIDSet()
+    private var seenBlobs = ObjectIDSet()
     private var seenGitlinks = Set<GitPath>()
     private(set) var gitlinkPaths: [GitPath] = []
     private(set) var occurrences: [ObjectID: [BlobOccurrence]] = [:]
@@ -281,7 +288,7 @@ struct TreeWalker {
 
     private mutating func walkUnseen(tree id: ObjectID, prefix: [UInt8],
                                      emit: (ObjectID, GitPath) -> Void) throws(GitHistoryError) {
-        guard seenTrees.insert(id).inserted else { return }
+        guard seenTrees.insert(id) else { return }
         let tree = try handle.readTree(id)
         for entry in tree.entries {
             switch entry.mode & FileMode.typeMask {
@@ -292,7 +299,7 @@ struct TreeWalker {
             case FileMode.gitlink:
                 noteGitlink(GitPath(bytes: prefix + tree.name(of: entry)))
             default:
-                if seenBlobs.insert(entry.id).inserted { emit(entry.id, GitPath(bytes: prefix + tree.name(of: entry))) }
+                if seenBlobs.insert(entry.id) { emit(entry.id, GitPath(bytes: prefix + tree.name(of: entry))) }
             }
         }
     }
@@ -321,7 +328,7 @@ struct TreeWalker {
             default:
                 let path = GitPath(bytes: prefix + name)
                 occurrences[entry.id, default: []].append(BlobOccurrence(commit: metadata, path: path))
-                if seenBlobs.insert(entry.id).inserted { emit(.blob(entry.id, path, metadata)) }
+                if seenBlobs.insert(entry.id) { emit(.blob(entry.id, path, metadata)) }
             }
         }
     }

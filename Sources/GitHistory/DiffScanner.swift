@@ -120,12 +120,16 @@ public struct DiffScanner: Sendable {
     /// Commit mode: also deliver each commit's message as a `.commitMessage` unit at path
     /// `HistoryUnit.commitMessagePath`.
     public let includeCommitMessages: Bool
+    /// Commit mode: updated as commits are diffed, for a progress display.
+    public let progress: WalkProgress?
 
-    public init(repository: GitRepository, source: DiffSource, workers: Int = 0, includeCommitMessages: Bool = false) {
+    public init(repository: GitRepository, source: DiffSource, workers: Int = 0, includeCommitMessages: Bool = false,
+                progress: WalkProgress? = nil) {
         self.repository = repository
         self.source = source
         self.workers = workers
         self.includeCommitMessages = includeCommitMessages
+        self.progress = progress
     }
 
     /// Diffs and calls `consumer` once per changed file with added lines (commit mode: from worker threads).
@@ -161,6 +165,8 @@ public struct DiffScanner: Sendable {
         let repository = self.repository
         let boundary = plan.shallowBoundary
         let includeCommitMessages = self.includeCommitMessages
+        let progress = self.progress
+        progress?.planned(plan.commits.count)
 
         let threads = WorkerThreads(count: workerCount) { _ in
             var local = DiffScanSummary()
@@ -174,6 +180,7 @@ public struct DiffScanner: Sendable {
                             local.count(unit)
                             try consumer(unit)
                         }
+                        progress?.walked(1)
                     }
                 }
             } catch {

@@ -16,6 +16,10 @@ enum LibGit2 {
         // Each worker has its own handle and cache; the default 256 MiB each would dominate memory on
         // large histories while only the walk's second look at a commit benefits from it.
         _ = sealant_git_set_cache_max_size(32 << 20)
+        // Blob reading touches the whole pack; with libgit2's defaults every page stays mapped and
+        // resident (peak RSS ≈ pack size). Small windows and a cap keep memory flat as history grows.
+        _ = sealant_git_set_mwindow_size(32 << 20)
+        _ = sealant_git_set_mwindow_mapped_limit(128 << 20)
     }()
 
     static func lastErrorMessage() -> String {

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Detection
 import Foundation
+import GitHistory
 import Reporting
 import Rules
 import Sealing
@@ -175,8 +176,11 @@ struct OutputOptions: ParsableArguments {
 
 /// A progress line on stderr for long scans on a terminal: shown after 2 s, updated at most 5×/s.
 final class ProgressLine: @unchecked Sendable {
+    /// The line's text from units and bytes done and seconds elapsed.
+    typealias Describe = @Sendable (_ units: Int, _ bytes: Int, _ elapsed: TimeInterval) -> String
+
     private let enabled: Bool
-    private let total: Int
+    private let describe: Describe
     private let started = Date()
     private let lock = NSLock()
     private var done = 0
@@ -184,9 +188,32 @@ final class ProgressLine: @unchecked Sendable {
     private var lastDraw = Date.distantPast
     private var drawn = false
 
-    init(enabled: Bool, total: Int) {
+    init(enabled: Bool, describe: @escaping Describe) {
         self.enabled = enabled
-        self.total = total
+        self.describe = describe
+    }
+
+    /// Files of a directory scan: `total` known up front.
+    convenience init(enabled: Bool, total: Int) {
+        self.init(enabled: enabled) { done, bytes, elapsed in
+            let eta = done > 0 && total > done ? elapsed * Double(total - done) / Double(done) : 0
+            return String(format: "scanning: %d/%d files, %.0f MB/s, ETA %.0f s", done, total, Self.megabytesPerSecond(bytes, elapsed), eta)
+        }
+    }
+
+    /// A history scan: commits walked of those selected (the walk runs at most a few batches ahead of
+    /// the scanning), units scanned, throughput and the time left at the walk's pace.
+    static func history(enabled: Bool, walk: WalkProgress, units: String) -> ProgressLine {
+        ProgressLine(enabled: enabled) { done, bytes, elapsed in
+            let total = walk.totalCommits, walked = walk.commitsWalked
+            let eta = walked > 0 && total > walked ? elapsed * Double(total - walked) / Double(walked) : 0
+            return String(format: "scanning history: %d/%d commits, %d %@, %.0f MB/s, ETA %.0f s",
+                          walked, total, done, units, megabytesPerSecond(bytes, elapsed), eta)
+        }
+    }
+
+    private static func megabytesPerSecond(_ bytes: Int, _ elapsed: TimeInterval) -> Double {
+        elapsed > 0 ? Double(bytes) / 1_048_576 / elapsed : 0
     }
 
     /// Called by workers after each unit.
@@ -201,9 +228,7 @@ final class ProgressLine: @unchecked Sendable {
         guard elapsed > 2, now.timeIntervalSince(lastDraw) > 0.2 else { return }
         lastDraw = now
         drawn = true
-        let mbps = Double(bytes) / 1_048_576 / elapsed
-        let eta = done > 0 && total > done ? elapsed * Double(total - done) / Double(done) : 0
-        printErrorNoNewline(String(format: "\r\u{1B}[Kscanning: %d/%d files, %.0f MB/s, ETA %.0f s", done, total, mbps, eta))
+        printErrorNoNewline("\r\u{1B}[K" + describe(done, bytes, elapsed))
     }
 
     func finish() {

@@ -9,6 +9,8 @@ struct GitInput {
     let repository: GitRepository
     let scan: ParallelScan
     let workers: Int
+    /// Whether to draw a progress line on stderr (a terminal, long scans only).
+    var showsProgress = false
 
     /// Counts for the summary line.
     struct Summary {
@@ -27,19 +29,30 @@ struct GitInput {
     func scanBlobs(selection: CommitSelection, maxBlobSize: Int?, recurseSubmodules: Bool, allOccurrences: Bool) throws
         -> (findings: [Finding], summary: Summary) {
         let collected = FindingCollector()
+        let walk = WalkProgress()
+        let progress = ProgressLine.history(enabled: showsProgress, walk: walk, units: "blobs")
+        defer { progress.finish() }
         let scanner = BlobScanner(repository: repository, selection: selection,
                                   options: BlobScanOptions(workers: workers, maxBlobSize: maxBlobSize, includeCommitMessages: true,
-                                                           recordAllOccurrences: allOccurrences, recurseSubmodules: recurseSubmodules))
+                                                           recordAllOccurrences: allOccurrences, recurseSubmodules: recurseSubmodules),
+                                  progress: walk)
         let scan = self.scan
         let result = try scanner.run(consumerPerWorker: {
             let detector = scan.detector.makeScanner()
             return { unit in
+                progress.update(units: 1, bytes: unit.bytes.count)
                 if unit.isBinary || unit.isLFSPointer { return }
-                var provenance = Self.provenance(unit.commit, path: unit.path.description)
+                // Path and commit id are all the detector needs (path and commit allowlists); author,
+                // date and message are filled in only for the few units with findings.
+                let path = unit.path.description
+                var findings = scan.scan(bytes: unit.bytes, provenance: Provenance(file: path, commit: unit.commit.id.description),
+                                         scanner: detector)
+                guard !findings.isEmpty else { return }
+                var provenance = Self.provenance(unit.commit, path: path)
                 if unit.commit.isShallowBoundary { provenance.message = "[shallow clone boundary: introduced here or earlier] " + provenance.message }
-                var findings = scan.scan(bytes: unit.bytes, provenance: provenance, scanner: detector)
-                if unit.commit.isShallowBoundary {
-                    for i in findings.indices { findings[i].tags.append("shallow-boundary") }
+                for i in findings.indices {
+                    findings[i].provenance = provenance
+                    if unit.commit.isShallowBoundary { findings[i].tags.append("shallow-boundary") }
                 }
                 collected.add(findings, bytes: unit.bytes.count)
             }
@@ -66,15 +79,23 @@ struct GitInput {
     func scanDiff(_ source: DiffSource) throws -> (findings: [Finding], summary: Summary) {
         let collected = FindingCollector()
         let scan = self.scan
-        let differ = DiffScanner(repository: repository, source: source, workers: workers)
+        let walk = WalkProgress()
+        let progress = ProgressLine.history(enabled: showsProgress, walk: walk, units: "changed files")
+        defer { progress.finish() }
+        let differ = DiffScanner(repository: repository, source: source, workers: workers, progress: walk)
         let result = try differ.run(consumerPerWorker: {
             let detector = scan.detector.makeScanner()
             return { unit in
+                progress.update(units: 1, bytes: unit.bytes.count)
                 guard !unit.isBinary, !unit.isLFSPointer, !unit.addedLines.isEmpty else { return }
-                let provenance = unit.commit.map { Self.provenance($0, path: unit.path.description) } ?? Provenance(file: unit.path.description)
+                let path = unit.path.description
                 let bytes = unit.bytes
-                var findings = scan.scan(bytes: bytes, provenance: provenance, scanner: detector)
+                var findings = scan.scan(bytes: bytes, provenance: Provenance(file: path, commit: unit.commit?.id.description ?? ""),
+                                         scanner: detector)
+                guard !findings.isEmpty else { return collected.add([], bytes: bytes.count) }
+                let provenance = unit.commit.map { Self.provenance($0, path: path) } ?? Provenance(file: path)
                 for i in findings.indices {
+                    findings[i].provenance = provenance
                     findings[i].startLine = unit.fileLineNumber(forUnitLine: findings[i].startLine) ?? findings[i].startLine
                     findings[i].endLine = unit.fileLineNumber(forUnitLine: findings[i].endLine) ?? findings[i].endLine
                 }
@@ -93,9 +114,18 @@ struct GitInput {
 
     static func provenance(_ commit: CommitMetadata, path: String) -> Provenance {
         var provenance = Provenance(file: path, commit: commit.id.description, author: commit.authorName, email: commit.authorEmail,
-                                    date: commit.authorDate, message: commit.message.trimmingCharacters(in: .newlines))
+                                    date: commit.authorDate, message: trimmingNewlines(commit.message))
         provenance.order = commit.walkOrder
         return provenance
+    }
+
+    /// The message without leading and trailing line breaks (Foundation's `trimmingCharacters` goes
+    /// through NSString and costs more than scanning a small blob).
+    static func trimmingNewlines(_ text: String) -> String {
+        let utf8 = text.utf8
+        let isBreak = { (byte: UInt8) in byte == 0x0A || byte == 0x0D }
+        guard let first = utf8.firstIndex(where: { !isBreak($0) }), let last = utf8.lastIndex(where: { !isBreak($0) }) else { return "" }
+        return String(text[first...last])
     }
 
     /// Adds every recorded (commit, path) of the finding's blob to `otherOccurrences`.

@@ -71,7 +71,8 @@ struct ScanCommand: AsyncParsableCommand {
         let scan = ParallelScan(detector: context.detector, threads: workers, limits: limits)
 
         if !fix, let repository = try gitRepository() {
-            let input = GitInput(repository: repository, scan: scan, workers: workers)
+            var input = GitInput(repository: repository, scan: scan, workers: workers)
+            input.showsProgress = output.showsProgress
             var (findings, summary) = try git.run(input, maxBlobSize: maxTargetMegabytes.map { $0 << 20 })
             findings = context.suppress(findings)
             try output.write(findings, ruleSet: context.detector.ruleSet, scanRoot: scanRoot, started: started)
