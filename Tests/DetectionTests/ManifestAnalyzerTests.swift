@@ -373,4 +373,32 @@ struct ManifestAnalyzerTests {
         let manifest = "kind: Secret\nstringData:\n  token: \(pw)\n"
         #expect(try Self.scan(manifest, path: "values.yaml").map(\.ruleID) == ["k8s-secret"])
     }
+
+    @Test("YAML kind: List: each item is analysed as its own object, at its real lines")
+    func yamlList() throws {
+        let secret = Self.value(), cm = Self.value()
+        let text = """
+        apiVersion: v1
+        kind: List
+        items:
+        - apiVersion: v1
+          kind: ConfigMap
+          data:
+            color: blue
+            api_key: \(cm)
+        # a comment between items
+        - kind: Secret
+          metadata:
+            name: s
+          stringData:
+            token: \(secret)
+        metadata:
+          resourceVersion: ""
+        """
+        let found = try Self.scan(text)
+        #expect(found.map { "\($0.ruleID)=\($0.secret)@\($0.startLine)" } == ["k8s-configmap=\(cm)@8", "k8s-secret=\(secret)@14"])
+        let indented = text.replacingOccurrences(of: "\n- ", with: "\n  - ").replacingOccurrences(of: "\n  ", with: "\n    ")
+            .replacingOccurrences(of: "\n    - ", with: "\n  - ").replacingOccurrences(of: "\n    resourceVersion", with: "\n  resourceVersion")
+        #expect(try Self.scan(indented).map(\.secret) == [cm, secret], "\(indented)")
+    }
 }

@@ -40,40 +40,81 @@ enum ManifestAnalyzer {
         guard kinds.contains(.helmValues) || contains(bytes, "kind:") || contains(bytes, "secretGenerator:") else { return [] }
         var hits = [Hit]()
         for document in documents(lines(of: bytes)) {
-            let kind = topLevelValue("kind", in: document, bytes: bytes)
-            let isKustomization = kind == "Kustomization" || (kind == nil && document.contains { $0.indent == 0 && startsWith(bytes, $0, "secretGenerator:") })
-            if kind == nil && !isKustomization && kinds.contains(.helmValues) {
-                hits += helmValues(in: document, bytes: bytes, matcher: matcher)
-                continue
-            }
-            if kind == "Secret" {
-                if kinds.contains(.secretManifest) {
-                    for section in ["data", "stringData"] {
-                        hits += items(under: section, in: document, bytes: bytes, matcher: matcher).map { Hit(kind: .secretManifest, match: $0.match, value: $0.value) }
-                    }
-                }
-            } else if kind == "SealedSecret" {
-                if kinds.contains(.unsealedValue) {
-                    for item in items(under: "encryptedData", in: document, bytes: bytes, matcher: matcher, anyDepth: true) {
-                        let text = String(decoding: UnsafeRawBufferPointer(rebasing: bytes[item.value]), as: UTF8.self)
-                        if !SealedBlob.isSealed(base64: text) { hits.append(Hit(kind: .unsealedValue, match: item.match, value: item.value)) }
-                    }
-                }
-            } else if kind == "ConfigMap" {
-                if kinds.contains(.configMapCredential) {
-                    for item in items(under: "data", in: document, bytes: bytes, matcher: matcher)
-                    where isCredential(key: item.key, value: text(bytes, item.value)) {
-                        hits.append(Hit(kind: .configMapCredential, match: item.match, value: item.value))
-                    }
-                }
-            } else if isKustomization {
-                if kinds.contains(.kustomizeLiteral) { hits += kustomizeLiterals(in: document, bytes: bytes) }
-            }
-            if kinds.contains(.envCredential) && kind != "Secret" && kind != "SealedSecret" {
-                hits += envValues(in: document, bytes: bytes, matcher: matcher, reportAs: .envCredential)
-            }
+            hits += analyze(document, bytes: bytes, kinds: kinds, matcher: matcher)
         }
         return hits
+    }
+
+    /// The hits of one YAML document (or one item of a `kind: List`).
+    private static func analyze(_ document: [Line], bytes: UnsafeRawBufferPointer, kinds: Set<Kind>, matcher: PCRE2Matcher) -> [Hit] {
+        var hits = [Hit]()
+        let kind = topLevelValue("kind", in: document, bytes: bytes)
+        if let kind, kind.hasSuffix("List") {
+            for item in listItems(in: document, bytes: bytes) { hits += analyze(item, bytes: bytes, kinds: kinds, matcher: matcher) }
+            return hits
+        }
+        let isKustomization = kind == "Kustomization" || (kind == nil && document.contains { $0.indent == 0 && startsWith(bytes, $0, "secretGenerator:") })
+        if kind == nil && !isKustomization && kinds.contains(.helmValues) {
+            return helmValues(in: document, bytes: bytes, matcher: matcher)
+        }
+        if kind == "Secret" {
+            if kinds.contains(.secretManifest) {
+                for section in ["data", "stringData"] {
+                    hits += items(under: section, in: document, bytes: bytes, matcher: matcher).map { Hit(kind: .secretManifest, match: $0.match, value: $0.value) }
+                }
+            }
+        } else if kind == "SealedSecret" {
+            if kinds.contains(.unsealedValue) {
+                for item in items(under: "encryptedData", in: document, bytes: bytes, matcher: matcher, anyDepth: true) {
+                    let text = String(decoding: UnsafeRawBufferPointer(rebasing: bytes[item.value]), as: UTF8.self)
+                    if !SealedBlob.isSealed(base64: text) { hits.append(Hit(kind: .unsealedValue, match: item.match, value: item.value)) }
+                }
+            }
+        } else if kind == "ConfigMap" {
+            if kinds.contains(.configMapCredential) {
+                for item in items(under: "data", in: document, bytes: bytes, matcher: matcher)
+                where isCredential(key: item.key, value: text(bytes, item.value)) {
+                    hits.append(Hit(kind: .configMapCredential, match: item.match, value: item.value))
+                }
+            }
+        } else if isKustomization {
+            if kinds.contains(.kustomizeLiteral) { hits += kustomizeLiterals(in: document, bytes: bytes) }
+        }
+        if kinds.contains(.envCredential) && kind != "Secret" && kind != "SealedSecret" {
+            hits += envValues(in: document, bytes: bytes, matcher: matcher, reportAs: .envCredential)
+        }
+        return hits
+    }
+
+    /// The items of a `kind: List` document's block sequence `items:`, each as a document of its own:
+    /// the `- ` of an item's first line is skipped and indents are made relative to the item.
+    private static func listItems(in document: [Line], bytes: UnsafeRawBufferPointer) -> [[Line]] {
+        guard let start = document.firstIndex(where: { $0.indent == 0 && !$0.isTemplateOrComment && line(bytes, $0) == "items:" }) else { return [] }
+        var items = [[Line]]()
+        var sequenceIndent: Int?
+        for l in document[(start + 1)...] {
+            if l.isBlank || l.isTemplateOrComment {
+                if !items.isEmpty { items[items.count - 1].append(l) }
+                continue
+            }
+            let isEntry = startsWith(bytes, l, "- ")
+            if sequenceIndent == nil {
+                guard isEntry else { return [] }
+                sequenceIndent = l.indent
+            }
+            guard let indent = sequenceIndent, l.indent > indent || (l.indent == indent && isEntry) else { break }
+            var adjusted = l
+            if l.indent == indent {
+                adjusted.contentStart += 2
+                while adjusted.contentStart < adjusted.end && bytes[adjusted.contentStart] == 0x20 { adjusted.contentStart += 1 }
+                adjusted.indent = 0
+                items.append([adjusted])
+            } else if !items.isEmpty {
+                adjusted.indent = max(0, l.indent - indent - 2)
+                items[items.count - 1].append(adjusted)
+            }
+        }
+        return items
     }
 
     /// A credential-named key holding a credential-looking value (ConfigMaps, env, Helm values).
