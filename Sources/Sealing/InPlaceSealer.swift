@@ -301,9 +301,8 @@ public struct InPlaceSealer: Sendable {
         let leading = chunk.lines.prefix { InPlaceSealer.isCommentOrBlank($0, columnZeroOnly: false) }
         var text = String(try ManifestWriter.yaml(.object(newObject)).dropFirst(4))
         if lineEnding == "\r\n" { text = text.replacingOccurrences(of: "\n", with: "\r\n") }
-        let replacements = sealed.keys.sorted().compactMap { index in
-            sealed[index].map { Replacement(document: document, line: contentStart + leading.count, secret: $0.metadata.displayName) }
-        }
+        let names = sealed.keys.sorted().compactMap { sealed[$0]?.metadata.displayName }
+        let replacements = names.map { Replacement(document: document, line: contentStart + leading.count, secret: $0) }
         return (leading.joined() + text, replacements)
     }
 

@@ -156,6 +156,7 @@ struct KubernetesAcceptanceTests {
             #expect(here.allSatisfy { f in wanted.contains { covers(f, $0) } })
         }
         #expect(scan.stderr.contains("sealant seal --in-place"))
+        #expect(scan.stderr.contains("move each into a Secret"), "\(scan.stderr)")
 
         // 2. --fix seals in place; what is left is only what sealing cannot fix.
         let fix = try CLITests.sealant(["scan", "tree", "--no-git", "--fix", "--cert", "keys/tls.crt", "-f", "json"], in: dir)
