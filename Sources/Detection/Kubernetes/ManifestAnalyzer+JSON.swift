@@ -19,9 +19,13 @@ extension ManifestAnalyzer {
         return i < bytes.count && (bytes[i] == UInt8(ascii: "\"") || bytes[i] == UInt8(ascii: "}"))
     }
 
+    /// Larger JSON files are left to the regex rules.
+    static let maxJSONBytes = 32 << 20
+
     static func jsonHits(in bytes: UnsafeRawBufferPointer, kinds: Set<Kind>, matcher: PCRE2Matcher) -> [Hit] {
-        // Most JSON is not a manifest: parse only when a kind and a kind we look at are spelled out.
-        guard contains(bytes, "\"kind\""),
+        // Most JSON is not a manifest: parse only when a kind and a kind we look at are spelled out
+        // (and not multi-megabyte data dumps, whose tree would cost more than it could find).
+        guard bytes.count <= maxJSONBytes, contains(bytes, "\"kind\""),
               contains(bytes, "\"Secret\"") || contains(bytes, "\"SealedSecret\"") || contains(bytes, "\"ConfigMap\"") || contains(bytes, "\"env\""),
               let roots = PositionedJSON.parse(bytes) else { return [] }
         var hits = [Hit]()
