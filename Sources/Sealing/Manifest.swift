@@ -184,6 +184,7 @@ enum JSONParser {
         var parser = Parser(bytes: Array(text.utf8), source: source)
         parser.recordsSpans = true
         var result: [ObjectSpan] = []
+        if parser.bytes.starts(with: [0xEF, 0xBB, 0xBF]) { parser.position = 3 }
         parser.skipWhitespace()
         while !parser.atEnd {
             parser.spans = []

@@ -236,6 +236,8 @@ struct ManifestAnalyzerTests {
         #expect(try Self.scan(#"{"name": "pkg", "scripts": {"password": "\#(v)"}}"#, path: "package.json").isEmpty)
         #expect(try Self.scan(#"{"kind": "Secret", "stringData": {"a": "\#(v)"}"#, path: "broken.json").isEmpty)
         #expect(try Self.scan(#"[1, 2, {"kind": "Secret"}]"#, path: "x.json").isEmpty)
+        // A byte order mark does not hide a manifest.
+        #expect(try Self.scan("\u{FEFF}" + #"{"kind": "Secret", "stringData": {"a": "\#(v)"}}"#, path: "bom.json").map(\.secret) == [v])
     }
 
     @Test("a base64'd provider key in a JSON Secret is reported as that provider's key at the value's line")

@@ -111,6 +111,14 @@ import Testing
         }
     }
 
+    @Test func jsonWithByteOrderMarkAndCRLF() throws {
+        let text = "\u{FEFF}{\r\n  \"kind\": \"Secret\", \"apiVersion\": \"v1\", \"metadata\": {\"name\": \"b\"}, \"data\": {\"x\": \"eA==\"}\r\n}\r\n"
+        let (output, replacements) = try Self.sealer().rewrite(text, source: "bom.json")
+        #expect(replacements.map(\.secret) == ["default/b"])
+        #expect(output.hasPrefix("\u{FEFF}{\r\n  \"kind\": \"SealedSecret\""))
+        #expect(!output.replacingOccurrences(of: "\r\n", with: "").contains("\n"))
+    }
+
     @Test func concatenatedJSONObjects() throws {
         let text = #"{"kind": "Secret", "apiVersion": "v1", "metadata": {"name": "a"}, "data": {"x": "eA=="}}"# + "\n"
             + #"{"kind": "Service", "apiVersion": "v1", "metadata": {"name": "s"}}"# + "\n"

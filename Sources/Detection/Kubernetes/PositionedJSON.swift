@@ -28,6 +28,7 @@ struct PositionedJSON {
     static func parse(_ bytes: UnsafeRawBufferPointer) -> [Node]? {
         var reader = Reader(bytes: bytes)
         var nodes = [Node]()
+        if bytes.count >= 3 && bytes[0] == 0xEF && bytes[1] == 0xBB && bytes[2] == 0xBF { reader.position = 3 }
         reader.skipWhitespace()
         while reader.position < bytes.count {
             guard let node = reader.value(depth: 0) else { return nil }
