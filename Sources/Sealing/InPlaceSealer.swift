@@ -267,8 +267,10 @@ public struct InPlaceSealer: Sendable {
         var sealed: [Int: SealedSecret] = [:]
         for (index, item) in items.enumerated() where Secret.isSecret(item) {
             do {
-                sealed[index] = try sealOne(try Secret(manifest: item, source: source, document: document), source: source, document: document)
+                sealed[index] = try sealer.seal(try Secret(manifest: item, source: source, document: document), options: options)
             } catch let error as ManifestError {
+                throw FileError(path: source, message: "document \(document), item \(index + 1): \(error.message)")
+            } catch let error as SealError {
                 throw FileError(path: source, message: "document \(document), item \(index + 1): \(error.message)")
             }
         }

@@ -155,6 +155,18 @@ import Testing
         #expect(!flowOutput.contains("flow-value"))
     }
 
+    @Test func invalidSecretInAListNamesTheItem() throws {
+        let text = "kind: List\napiVersion: v1\nitems:\n- kind: ConfigMap\n  apiVersion: v1\n  metadata: {name: c}\n- kind: Secret\n  apiVersion: v1\n  stringData: {k: list-item-value}\n"
+        do {
+            _ = try Self.sealer().rewrite(text, source: "bad-list.yaml")
+            Issue.record("a Secret without a name was sealed")
+        } catch let error as InPlaceSealer.FileError {
+            #expect(error.path == "bad-list.yaml")
+            #expect(error.message.contains("document 1, item 2"), "\(error.message)")
+            #expect(!error.message.contains("list-item-value"))
+        }
+    }
+
     @Test func listWithoutSecretsIsUntouched() throws {
         let text = "kind: List\napiVersion: v1\nitems:\n- kind: ConfigMap\n  apiVersion: v1\n  metadata: {name: c}\n"
         let (output, replacements) = try Self.sealer().rewrite(text, source: "l.yaml")
