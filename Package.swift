@@ -73,7 +73,7 @@ let package = Package(
             ]
         ),
         // End-to-end: runs the built binary (the dependency makes sure it is built first).
-        .testTarget(name: "sealantTests", dependencies: ["sealant"]),
+        .testTarget(name: "sealantTests", dependencies: ["sealant", .product(name: "Yams", package: "Yams")]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -115,15 +115,43 @@ public struct InPlaceSealer: Sendable {
         return try rewriteYAML(text, source: source)
     }
 
+    /// JSON: each Secret object (top-level, in a top-level array, or among a List's `items`) is
+    /// replaced by its SealedSecret in kubeseal's JSON layout, indented like the line it starts on;
+    /// every other byte stays.
     private func rewriteJSON(_ text: String, source: String) throws -> (String, [Replacement]) {
-        let documents = try ManifestReader.documents(in: text, source: source)
-        guard documents.contains(where: Secret.isSecret) else { return (text, []) }
-        guard documents.count == 1 else {
-            throw FileError(path: source, message: "in-place sealing of JSON supports one object per file")
+        let objects: [JSONParser.ObjectSpan]
+        do {
+            objects = try JSONParser.objectSpans(text, source: source)
+        } catch let error as ManifestError {
+            throw FileError(path: source, message: error.message)
         }
-        let secret = try Secret(manifest: documents[0], source: source, document: 1)
-        let sealed = try sealOne(secret, source: source, document: 1)
-        return (ManifestWriter.json(sealed.manifest()) + "\n", [Replacement(document: 1, line: 1, secret: sealed.metadata.displayName)])
+        guard objects.contains(where: { Secret.isSecret($0.value) }) else { return (text, []) }
+        var bytes = Array(text.utf8)
+        let lineEnding = text.contains("\r\n") ? "\r\n" : "\n"
+        var edits: [(range: Range<Int>, text: [UInt8])] = []
+        var replacements: [Replacement] = []
+        for (index, object) in objects.enumerated() where Secret.isSecret(object.value) {
+            let document = index + 1
+            let secret = try readSecret(object.value, source: source, document: document)
+            let sealed = try sealOne(secret, source: source, document: document)
+            var lineStart = object.range.lowerBound
+            while lineStart > 0 && bytes[lineStart - 1] != 0x0A { lineStart -= 1 }
+            let indent = String(decoding: bytes[lineStart ..< object.range.lowerBound].prefix { $0 == 0x20 || $0 == 0x09 }, as: UTF8.self)
+            let rendered = ManifestWriter.json(sealed.manifest()).replacingOccurrences(of: "\n", with: lineEnding + indent)
+            edits.append((object.range, Array(rendered.utf8)))
+            let line = bytes[..<object.range.lowerBound].reduce(1) { $1 == 0x0A ? $0 + 1 : $0 }
+            replacements.append(Replacement(document: document, line: line, secret: sealed.metadata.displayName))
+        }
+        for edit in edits.reversed() { bytes.replaceSubrange(edit.range, with: edit.text) }
+        return (String(decoding: bytes, as: UTF8.self), replacements)
+    }
+
+    private func readSecret(_ value: ManifestValue, source: String, document: Int) throws -> Secret {
+        do {
+            return try Secret(manifest: value, source: source, document: document)
+        } catch let error as ManifestError {
+            throw FileError(path: source, message: error.document.map { "document \($0): \(error.message)" } ?? error.message)
+        }
     }
 
     private func sealOne(_ secret: Secret, source: String, document: Int) throws -> SealedSecret {
@@ -196,11 +224,16 @@ public struct InPlaceSealer: Sendable {
                 continue
             }
             if !documents.isEmpty { documentNumber += 1 }
+            if documents.count == 1, let (listText, listReplacements) = try rewriteList(chunk, list: documents[0], source: source, document: documentNumber) {
+                output += (chunk.separator.map(String.init) ?? "") + listText
+                replacements += listReplacements
+                continue
+            }
             guard documents.count == 1, Secret.isSecret(documents[0]) else {
                 output += (chunk.separator.map(String.init) ?? "") + body
                 continue
             }
-            let secret = try Secret(manifest: documents[0], source: source, document: documentNumber)
+            let secret = try readSecret(documents[0], source: source, document: documentNumber)
             let sealed = try sealOne(secret, source: source, document: documentNumber)
             var rendered = String(try ManifestWriter.yaml(sealed.manifest()).dropFirst(4)) // without "---\n"
 
@@ -221,5 +254,100 @@ public struct InPlaceSealer: Sendable {
             replacements.append(Replacement(document: documentNumber, line: firstContentLine, secret: sealed.metadata.displayName))
         }
         return (output, replacements)
+    }
+
+    // MARK: - kind: List
+
+    /// A `kind: List` document holding Secrets: each Secret item is replaced by its SealedSecret in
+    /// place, the other items' lines stay as they were. When the item lines cannot be located with
+    /// certainty (flow style, unusual layout), the whole List is written anew. Nil when there is no Secret.
+    private func rewriteList(_ chunk: Chunk, list: ManifestValue, source: String, document: Int) throws -> (String, [Replacement])? {
+        guard let object = list.object, (object["kind"]?.string ?? "").hasSuffix("List"),
+              case .array(let items)? = object["items"], items.contains(where: Secret.isSecret) else { return nil }
+        var sealed: [Int: SealedSecret] = [:]
+        for (index, item) in items.enumerated() where Secret.isSecret(item) {
+            do {
+                sealed[index] = try sealer.seal(try Secret(manifest: item, source: source, document: document), options: options)
+            } catch let error as ManifestError {
+                throw FileError(path: source, message: "document \(document), item \(index + 1): \(error.message)")
+            } catch let error as SealError {
+                throw FileError(path: source, message: "document \(document), item \(index + 1): \(error.message)")
+            }
+        }
+        let lineEnding = (chunk.separator ?? chunk.lines.first ?? "").hasSuffix("\r\n") ? "\r\n" : "\n"
+        let contentStart = chunk.firstLine + (chunk.separator == nil ? 0 : 1)
+        func rendered(_ value: SealedSecret) throws -> [String] {
+            try ManifestWriter.yaml(value.manifest()).dropFirst(4).split(separator: "\n", omittingEmptySubsequences: false)
+                .dropLast().map(String.init)
+        }
+        if let layout = InPlaceSealer.listLayout(chunk.lines, items: items) {
+            var output = ""
+            var replacements: [Replacement] = []
+            var cursor = 0
+            for (index, item) in layout.items.enumerated() {
+                guard let sealedItem = sealed[index] else { continue }
+                output += chunk.lines[cursor ..< item.lowerBound].joined()
+                let pad = String(repeating: " ", count: layout.indent)
+                for (number, line) in try rendered(sealedItem).enumerated() {
+                    output += (number == 0 ? pad + "- " : (line.isEmpty ? "" : pad + "  ")) + line + lineEnding
+                }
+                cursor = item.upperBound
+                replacements.append(Replacement(document: document, line: contentStart + item.lowerBound, secret: sealedItem.metadata.displayName))
+            }
+            output += chunk.lines[cursor...].joined()
+            return (output, replacements)
+        }
+        // Fallback: the List document is written anew (leading comments kept).
+        var newObject = object
+        newObject["items"] = .array(items.enumerated().map { sealed[$0]?.manifest() ?? $1 })
+        let leading = chunk.lines.prefix { InPlaceSealer.isCommentOrBlank($0, columnZeroOnly: false) }
+        var text = String(try ManifestWriter.yaml(.object(newObject)).dropFirst(4))
+        if lineEnding == "\r\n" { text = text.replacingOccurrences(of: "\n", with: "\r\n") }
+        let names = sealed.keys.sorted().compactMap { sealed[$0]?.metadata.displayName }
+        let replacements = names.map { Replacement(document: document, line: contentStart + leading.count, secret: $0) }
+        return (leading.joined() + text, replacements)
+    }
+
+    /// Where each item of a block-style `items:` sequence sits: its line range within `lines`
+    /// (without trailing comments and blank lines) and the sequence's indent. Nil unless every item
+    /// was found and re-parses, on its own, to the same value.
+    private static func listLayout(_ lines: [Substring], items: [ManifestValue]) -> (indent: Int, items: [Range<Int>])? {
+        func indentation(_ line: Substring) -> Int { line.prefix { $0 == " " }.count }
+        guard let itemsLine = lines.firstIndex(where: { $0.hasPrefix("items:") }) else { return nil }
+        let rest = lines[itemsLine].dropFirst(6).trimmingCharacters(in: .whitespacesAndNewlines)
+        guard rest.isEmpty || rest.hasPrefix("#") else { return nil }
+        var starts: [Int] = []
+        var end = lines.count
+        var indent: Int?
+        var index = itemsLine + 1
+        while index < lines.count {
+            let line = lines[index]
+            if isCommentOrBlank(line, columnZeroOnly: false) { index += 1; continue }
+            let column = indentation(line)
+            let content = line.dropFirst(column)
+            if indent == nil {
+                guard content.hasPrefix("- ") else { return nil }
+                indent = column
+            }
+            guard let indent else { return nil }
+            if column < indent || (column == indent && !content.hasPrefix("-")) { end = index; break }
+            if column == indent {
+                guard content.hasPrefix("- ") else { return nil }
+                starts.append(index)
+            }
+            index += 1
+        }
+        guard let indent, starts.count == items.count else { return nil }
+        var ranges: [Range<Int>] = []
+        for (number, start) in starts.enumerated() {
+            var upper = number + 1 < starts.count ? starts[number + 1] : end
+            while upper > start + 1 && isCommentOrBlank(lines[upper - 1], columnZeroOnly: false) { upper -= 1 }
+            let text = lines[start ..< upper].enumerated().map { offset, line -> Substring in
+                offset == 0 ? line.dropFirst(indent + 2) : line.dropFirst(min(indent + 2, indentation(line)))
+            }.joined()
+            guard let parsed = try? ManifestReader.yamlDocuments(text, source: ""), parsed == [items[number]] else { return nil }
+            ranges.append(start ..< upper)
+        }
+        return (indent, ranges)
     }
 }

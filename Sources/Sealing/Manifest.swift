@@ -171,10 +171,63 @@ enum JSONParser {
         return values.filter { $0 != .null }
     }
 
+    /// A Kubernetes object in JSON text and the UTF-8 byte range it spans.
+    struct ObjectSpan {
+        var value: ManifestValue
+        var range: Range<Int>
+    }
+
+    /// The Kubernetes objects of JSON text with their byte ranges, in order: each top-level object,
+    /// the elements of a top-level array, and the `items` of a `kind: List` (so a Secret among them
+    /// can be replaced without touching the bytes around it).
+    static func objectSpans(_ text: String, source: String) throws -> [ObjectSpan] {
+        var parser = Parser(bytes: Array(text.utf8), source: source)
+        parser.recordsSpans = true
+        var result: [ObjectSpan] = []
+        if parser.bytes.starts(with: [0xEF, 0xBB, 0xBF]) { parser.position = 3 }
+        parser.skipWhitespace()
+        while !parser.atEnd {
+            parser.spans = []
+            let start = parser.position
+            let value = try parser.value(depth: 0)
+            let range = start ..< parser.position
+            let spans = parser.spans.sorted { $0.range.lowerBound < $1.range.lowerBound }
+            func children(at depth: Int, within outer: Range<Int>) -> [Range<Int>] {
+                spans.filter { $0.depth == depth && outer.contains($0.range.lowerBound) }.map(\.range)
+            }
+            switch value {
+            case .array(let items):
+                let ranges = children(at: 1, within: range)
+                guard ranges.count == items.count else { throw parser.fail("cannot locate the array's elements") }
+                result += zip(items, ranges).map { ObjectSpan(value: $0, range: $1) }
+            case .object(let object) where (object["kind"]?.string ?? "").hasSuffix("List"):
+                guard case .array(let items)? = object["items"],
+                      let index = object.fields.firstIndex(where: { $0.key == "items" }) else {
+                    result.append(ObjectSpan(value: value, range: range))
+                    break
+                }
+                let fieldRanges = children(at: 1, within: range)
+                guard fieldRanges.count == object.fields.count else { throw parser.fail("duplicate keys in a List") }
+                let ranges = children(at: 2, within: fieldRanges[index])
+                guard ranges.count == items.count else { throw parser.fail("cannot locate the List's items") }
+                result += zip(items, ranges).map { ObjectSpan(value: $0, range: $1) }
+            case .null:
+                break
+            default:
+                result.append(ObjectSpan(value: value, range: range))
+            }
+            parser.skipWhitespace()
+        }
+        return result
+    }
+
     private struct Parser {
         let bytes: [UInt8]
         let source: String
         var position = 0
+        /// With `recordsSpans`: the byte range of every value nested at most two levels deep.
+        var recordsSpans = false
+        var spans: [(depth: Int, range: Range<Int>)] = []
 
         init(bytes: [UInt8], source: String) {
             self.bytes = bytes
@@ -203,6 +256,14 @@ enum JSONParser {
             guard depth < 512 else { throw fail("nesting too deep") }
             skipWhitespace()
             guard position < bytes.count else { throw fail("unexpected end of input") }
+            guard recordsSpans && depth <= 2 else { return try parseValue(depth: depth) }
+            let start = position
+            let result = try parseValue(depth: depth)
+            spans.append((depth, start ..< position))
+            return result
+        }
+
+        private mutating func parseValue(depth: Int) throws -> ManifestValue {
             switch bytes[position] {
             case UInt8(ascii: "{"):
                 position += 1

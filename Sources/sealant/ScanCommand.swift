@@ -145,8 +145,17 @@ struct ScanCommand: AsyncParsableCommand {
         return remaining.sorted { ($0.file, $0.startLine, $0.startColumn) < ($1.file, $1.startLine, $1.startColumn) }
     }
 
-    /// Plain Secret manifests have a one-command fix: say which.
+    /// Rules whose findings are credentials outside a Secret: the fix is to move them into one.
+    static let moveToSecretRules: Set<String> = ["kubernetes-configmap-credential", "kubernetes-env-credential", "helm-values-credential", "kustomize-secret-literal"]
+
+    /// Plain Secret manifests have a one-command fix: say which. Credentials in ConfigMaps, env
+    /// values and Helm values need a Secret first: say that too.
     private func printSealingHint(_ findings: [Finding]) {
+        let misplaced = findings.filter { Self.moveToSecretRules.contains($0.ruleID) && $0.commit.isEmpty }.count
+        if misplaced > 0 {
+            printError("sealant: \(misplaced) credential(s) in ConfigMaps, container env, Helm values or kustomize literals: move each into a Secret")
+            printError("    (env: valueFrom.secretKeyRef; Helm: the chart's existingSecret), then seal that Secret: sealant seal --in-place FILE --cert CERT.pem")
+        }
         let files = Set(findings.filter { $0.ruleID == "kubernetes-secret-manifest" && $0.commit.isEmpty }.map(\.file)).sorted()
         let historic = findings.contains { $0.ruleID == "kubernetes-secret-manifest" && !$0.commit.isEmpty }
         guard !files.isEmpty || historic else { return }

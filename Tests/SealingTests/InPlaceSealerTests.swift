@@ -79,4 +79,98 @@ import Testing
         let text = "apiVersion: v1\nkind: Secret\nmetadata:\n  name: {{ .Values.name }}\nstringData:\n  k: v\n"
         #expect(throws: InPlaceSealer.FileError.self) { try Self.sealer().rewrite(text, source: "helm.yaml") }
     }
+
+    static func unseal(_ value: ManifestValue) throws -> Secret {
+        try Unsealer(keys: [TestSupport.pair().privateKey]).unseal(try SealedSecret(manifest: value, source: "x"))
+    }
+
+    @Test func jsonSecretAmongOtherObjectsIsReplacedInPlace() throws {
+        let configMap = """
+          {
+            "apiVersion": "v1",
+            "kind": "ConfigMap",
+            "metadata": {"name": "cfg"},
+            "data": {"a": "1"}
+          }
+        """
+        let secret = #"{"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "j", "namespace": "n"}, "stringData": {"k": "json-value"}}"#
+        for wrap in [("[\n", configMap + ",\n  " + secret + "\n]\n"),
+                     ("{\"apiVersion\": \"v1\", \"kind\": \"List\", \"items\": [\n", configMap + ",\n  " + secret + "\n]}\n")] {
+            let text = wrap.0 + wrap.1
+            let (output, replacements) = try Self.sealer().rewrite(text, source: "all.json")
+            #expect(replacements == [.init(document: 2, line: 8, secret: "n/j")])
+            // Everything before the Secret is untouched, and the tail closes the same way.
+            #expect(output.hasPrefix(wrap.0 + configMap + ",\n  {\n    \"kind\": \"SealedSecret\",\n    \"apiVersion\": \"bitnami.com/v1alpha1\""))
+            #expect(output.hasSuffix("\n  }\n" + (wrap.0.hasPrefix("[") ? "]\n" : "]}\n")))
+            #expect(!output.contains("json-value"))
+            let objects = try ManifestReader.documents(in: output, source: "x")
+            let items: [ManifestValue]
+            if case .array(let list)? = objects.first?.object?["items"] { items = list } else if case .array(let list)? = objects.first { items = list } else { items = [] }
+            #expect(items.map { $0.object?["kind"]?.string } == ["ConfigMap", "SealedSecret"])
+            #expect(try Self.unseal(items[1]).data["k"] == Array("json-value".utf8))
+        }
+    }
+
+    @Test func jsonWithByteOrderMarkAndCRLF() throws {
+        let text = "\u{FEFF}{\r\n  \"kind\": \"Secret\", \"apiVersion\": \"v1\", \"metadata\": {\"name\": \"b\"}, \"data\": {\"x\": \"eA==\"}\r\n}\r\n"
+        let (output, replacements) = try Self.sealer().rewrite(text, source: "bom.json")
+        #expect(replacements.map(\.secret) == ["default/b"])
+        #expect(output.hasPrefix("\u{FEFF}{\r\n  \"kind\": \"SealedSecret\""))
+        #expect(!output.replacingOccurrences(of: "\r\n", with: "").contains("\n"))
+    }
+
+    @Test func concatenatedJSONObjects() throws {
+        let text = #"{"kind": "Secret", "apiVersion": "v1", "metadata": {"name": "a"}, "data": {"x": "eA=="}}"# + "\n"
+            + #"{"kind": "Service", "apiVersion": "v1", "metadata": {"name": "s"}}"# + "\n"
+        let (output, replacements) = try Self.sealer().rewrite(text, source: "two.json")
+        #expect(replacements.map(\.line) == [1])
+        #expect(output.hasSuffix("}\n" + #"{"kind": "Service", "apiVersion": "v1", "metadata": {"name": "s"}}"# + "\n"))
+        #expect(try ManifestReader.documents(in: output, source: "x").map { $0.object?["kind"]?.string } == ["SealedSecret", "Service"])
+    }
+
+    @Test func yamlListSecretsAreReplacedAndOtherItemsKeepTheirLines() throws {
+        let configMap = "- apiVersion: v1\n  kind: ConfigMap  # keep me\n  metadata:\n    name: cfg\n  data:\n    a: \"1\"\n"
+        let secret = "- apiVersion: v1\n  kind: Secret\n  metadata:\n    name: s\n    namespace: prod\n  stringData:\n    token: list-token-value\n"
+        let text = "apiVersion: v1\nkind: List\nitems:\n" + configMap + "# between\n" + secret + "metadata:\n  resourceVersion: \"\"\n---\nkind: Service\n"
+        let (output, replacements) = try Self.sealer().rewrite(text, source: "list.yaml")
+        #expect(replacements == [.init(document: 1, line: 11, secret: "prod/s")])
+        #expect(output.hasPrefix("apiVersion: v1\nkind: List\nitems:\n" + configMap + "# between\n- apiVersion: bitnami.com/v1alpha1\n  kind: SealedSecret\n"))
+        #expect(output.hasSuffix("metadata:\n  resourceVersion: \"\"\n---\nkind: Service\n"))
+        #expect(!output.contains("list-token-value"))
+        let documents = try ManifestReader.documents(in: output, source: "x")
+        guard case .array(let items)? = documents.first?.object?["items"] else { Issue.record("no items"); return }
+        #expect(items.map { $0.object?["kind"]?.string } == ["ConfigMap", "SealedSecret"])
+        #expect(try Self.unseal(items[1]).data["token"] == Array("list-token-value".utf8))
+        #expect(documents.count == 2)
+
+        // Indented items, and a flow-style List that can only be written anew.
+        let indented = "kind: List\napiVersion: v1\nitems:\n  " + secret.replacingOccurrences(of: "\n  ", with: "\n    ")
+        let (indentedOutput, _) = try Self.sealer().rewrite(indented, source: "i.yaml")
+        #expect(indentedOutput.hasPrefix("kind: List\napiVersion: v1\nitems:\n  - apiVersion: bitnami.com/v1alpha1\n    kind: SealedSecret\n"))
+        let flow = "kind: List\napiVersion: v1\nitems: [{kind: Secret, apiVersion: v1, metadata: {name: f}, stringData: {k: flow-value}}, {kind: Service, apiVersion: v1, metadata: {name: s}}]\n"
+        let (flowOutput, flowReplacements) = try Self.sealer().rewrite(flow, source: "f.yaml")
+        #expect(flowReplacements.map(\.secret) == ["default/f"])
+        guard case .array(let flowItems)? = try ManifestReader.documents(in: flowOutput, source: "x").first?.object?["items"] else { Issue.record("no items"); return }
+        #expect(flowItems.map { $0.object?["kind"]?.string } == ["SealedSecret", "Service"])
+        #expect(!flowOutput.contains("flow-value"))
+    }
+
+    @Test func invalidSecretInAListNamesTheItem() throws {
+        let text = "kind: List\napiVersion: v1\nitems:\n- kind: ConfigMap\n  apiVersion: v1\n  metadata: {name: c}\n- kind: Secret\n  apiVersion: v1\n  stringData: {k: list-item-value}\n"
+        do {
+            _ = try Self.sealer().rewrite(text, source: "bad-list.yaml")
+            Issue.record("a Secret without a name was sealed")
+        } catch let error as InPlaceSealer.FileError {
+            #expect(error.path == "bad-list.yaml")
+            #expect(error.message.contains("document 1, item 2"), "\(error.message)")
+            #expect(!error.message.contains("list-item-value"))
+        }
+    }
+
+    @Test func listWithoutSecretsIsUntouched() throws {
+        let text = "kind: List\napiVersion: v1\nitems:\n- kind: ConfigMap\n  apiVersion: v1\n  metadata: {name: c}\n"
+        let (output, replacements) = try Self.sealer().rewrite(text, source: "l.yaml")
+        #expect(replacements.isEmpty)
+        #expect(output == text)
+    }
 }

@@ -2,8 +2,9 @@ import Foundation
 
 /// Reads Kubernetes manifests line by line (so Helm templates with `{{ }}` and kustomizations work
 /// too, where a YAML parser would give up) and points at the values a scanner should report: every
-/// item of a plain Secret, ConfigMap entries and container `env` values that hold credentials,
-/// kustomize `secretGenerator` literals, and SealedSecret values that are not actually sealed.
+/// item of a plain Secret, ConfigMap entries, container `env` values and Helm values that hold
+/// credentials, kustomize `secretGenerator` literals, and SealedSecret values that are not actually
+/// sealed. JSON manifests (`{...}`, `[...]`, `kind: List`) are read with a position-keeping parser.
 enum ManifestAnalyzer {
     /// Which structural check a rule runs (`analyzer = "..."` in the rule).
     enum Kind: String, CaseIterable, Sendable {
@@ -12,6 +13,7 @@ enum ManifestAnalyzer {
         case envCredential = "kubernetes-env"
         case kustomizeLiteral = "kustomize-secret-literal"
         case unsealedValue = "sealedsecret-unsealed-value"
+        case helmValues = "helm-values"
     }
 
     /// A value to report: the `key: value` span and the value inside it (byte offsets).
@@ -31,41 +33,97 @@ enum ManifestAnalyzer {
         var isDocumentMarker: Bool
     }
 
-    static let credentialKey = try? PCRE2Regex("(?i)(?:pass(?:word|wd|phrase)?|pwd|secret|token|api[_.-]?key|apikey|access[_.-]?key|private[_.-]?key|credential|auth(?:orization)?[_.-]?(?:key|token)?|client[_.-]?secret|signing[_.-]?key|conn(?:ection)?[_.-]?str(?:ing)?|dsn)")
-
     static func hits(in bytes: UnsafeRawBufferPointer, kinds: Set<Kind>, matcher: PCRE2Matcher) -> [Hit] {
-        // Most YAML is not a manifest: skip the line walk unless a manifest marker is present.
-        guard contains(bytes, "kind:") || contains(bytes, "secretGenerator:") else { return [] }
+        if startsLikeJSON(bytes) { return jsonHits(in: bytes, kinds: kinds, matcher: matcher) }
+        // Most YAML is not a manifest: skip the line walk unless a manifest marker is present
+        // (Helm values files, which the rules' path already singled out, have none).
+        guard kinds.contains(.helmValues) || contains(bytes, "kind:") || contains(bytes, "secretGenerator:") else { return [] }
         var hits = [Hit]()
         for document in documents(lines(of: bytes)) {
-            let kind = topLevelValue("kind", in: document, bytes: bytes)
-            if kind == "Secret" {
-                if kinds.contains(.secretManifest) {
-                    for section in ["data", "stringData"] {
-                        hits += items(under: section, in: document, bytes: bytes, matcher: matcher).map { Hit(kind: .secretManifest, match: $0.match, value: $0.value) }
-                    }
-                }
-            } else if kind == "SealedSecret" {
-                if kinds.contains(.unsealedValue) {
-                    for item in items(under: "encryptedData", in: document, bytes: bytes, matcher: matcher, anyDepth: true) {
-                        let text = String(decoding: UnsafeRawBufferPointer(rebasing: bytes[item.value]), as: UTF8.self)
-                        if !SealedBlob.isSealed(base64: text) { hits.append(Hit(kind: .unsealedValue, match: item.match, value: item.value)) }
-                    }
-                }
-            } else if kind == "ConfigMap" {
-                if kinds.contains(.configMapCredential) {
-                    for item in items(under: "data", in: document, bytes: bytes, matcher: matcher) where isCredentialKey(item.key, matcher) {
-                        hits.append(Hit(kind: .configMapCredential, match: item.match, value: item.value))
-                    }
-                }
-            } else if kind == "Kustomization" || (kind == nil && document.contains { $0.indent == 0 && startsWith(bytes, $0, "secretGenerator:") }) {
-                if kinds.contains(.kustomizeLiteral) { hits += kustomizeLiterals(in: document, bytes: bytes) }
-            }
-            if kinds.contains(.envCredential) && kind != "Secret" && kind != "SealedSecret" {
-                hits += envValues(in: document, bytes: bytes, matcher: matcher)
-            }
+            hits += analyze(document, bytes: bytes, kinds: kinds, matcher: matcher)
         }
         return hits
+    }
+
+    /// The hits of one YAML document (or one item of a `kind: List`).
+    private static func analyze(_ document: [Line], bytes: UnsafeRawBufferPointer, kinds: Set<Kind>, matcher: PCRE2Matcher) -> [Hit] {
+        var hits = [Hit]()
+        let kind = topLevelValue("kind", in: document, bytes: bytes)
+        if let kind, kind.hasSuffix("List") {
+            for item in listItems(in: document, bytes: bytes) { hits += analyze(item, bytes: bytes, kinds: kinds, matcher: matcher) }
+            return hits
+        }
+        let isKustomization = kind == "Kustomization" || (kind == nil && document.contains { $0.indent == 0 && startsWith(bytes, $0, "secretGenerator:") })
+        if kind == nil && !isKustomization && kinds.contains(.helmValues) {
+            return helmValues(in: document, bytes: bytes, matcher: matcher)
+        }
+        if kind == "Secret" {
+            if kinds.contains(.secretManifest) {
+                for section in ["data", "stringData"] {
+                    hits += items(under: section, in: document, bytes: bytes, matcher: matcher).map { Hit(kind: .secretManifest, match: $0.match, value: $0.value) }
+                }
+            }
+        } else if kind == "SealedSecret" {
+            if kinds.contains(.unsealedValue) {
+                for item in items(under: "encryptedData", in: document, bytes: bytes, matcher: matcher, anyDepth: true) {
+                    let text = String(decoding: UnsafeRawBufferPointer(rebasing: bytes[item.value]), as: UTF8.self)
+                    if !SealedBlob.isSealed(base64: text) { hits.append(Hit(kind: .unsealedValue, match: item.match, value: item.value)) }
+                }
+            }
+        } else if kind == "ConfigMap" {
+            if kinds.contains(.configMapCredential) {
+                for item in items(under: "data", in: document, bytes: bytes, matcher: matcher)
+                where isCredential(key: item.key, value: text(bytes, item.value)) {
+                    hits.append(Hit(kind: .configMapCredential, match: item.match, value: item.value))
+                }
+            }
+        } else if isKustomization {
+            if kinds.contains(.kustomizeLiteral) { hits += kustomizeLiterals(in: document, bytes: bytes) }
+        }
+        if kinds.contains(.envCredential) && kind != "Secret" && kind != "SealedSecret" {
+            hits += envValues(in: document, bytes: bytes, matcher: matcher, reportAs: .envCredential)
+        }
+        return hits
+    }
+
+    /// The items of a `kind: List` document's block sequence `items:`, each as a document of its own:
+    /// the `- ` of an item's first line is skipped and indents are made relative to the item.
+    private static func listItems(in document: [Line], bytes: UnsafeRawBufferPointer) -> [[Line]] {
+        guard let start = document.firstIndex(where: { $0.indent == 0 && !$0.isTemplateOrComment && line(bytes, $0) == "items:" }) else { return [] }
+        var items = [[Line]]()
+        var sequenceIndent: Int?
+        for l in document[(start + 1)...] {
+            if l.isBlank || l.isTemplateOrComment {
+                if !items.isEmpty { items[items.count - 1].append(l) }
+                continue
+            }
+            let isEntry = startsWith(bytes, l, "- ")
+            if sequenceIndent == nil {
+                guard isEntry else { return [] }
+                sequenceIndent = l.indent
+            }
+            guard let indent = sequenceIndent, l.indent > indent || (l.indent == indent && isEntry) else { break }
+            var adjusted = l
+            if l.indent == indent {
+                adjusted.contentStart += 2
+                while adjusted.contentStart < adjusted.end && bytes[adjusted.contentStart] == 0x20 { adjusted.contentStart += 1 }
+                adjusted.indent = 0
+                items.append([adjusted])
+            } else if !items.isEmpty {
+                adjusted.indent = max(0, l.indent - indent - 2)
+                items[items.count - 1].append(adjusted)
+            }
+        }
+        return items
+    }
+
+    /// A credential-named key holding a credential-looking value (ConfigMaps, env, Helm values).
+    static func isCredential(key: String, value: String) -> Bool {
+        CredentialHeuristics.isCredentialKey(key) && CredentialHeuristics.looksLikeCredential(value)
+    }
+
+    private static func text(_ bytes: UnsafeRawBufferPointer, _ range: Range<Int>) -> String {
+        String(decoding: UnsafeRawBufferPointer(rebasing: bytes[range]), as: UTF8.self)
     }
 
     // MARK: - Lines and documents
@@ -237,7 +295,7 @@ enum ManifestAnalyzer {
         return matcher.isMatch(placeholderText, text)
     }
 
-    private static func contains(_ bytes: UnsafeRawBufferPointer, _ needle: String) -> Bool {
+    static func contains(_ bytes: UnsafeRawBufferPointer, _ needle: String) -> Bool {
         let n = Array(needle.utf8)
         guard let first = n.first, bytes.count >= n.count, let base = bytes.baseAddress else { return false }
         var offset = 0
@@ -250,11 +308,6 @@ enum ManifestAnalyzer {
         return false
     }
 
-    private static func isCredentialKey(_ key: String, _ matcher: PCRE2Matcher) -> Bool {
-        guard let credentialKey else { return false }
-        return matcher.isMatch(credentialKey, key)
-    }
-
     private static func unquote(_ s: String) -> String {
         if s.count >= 2, let f = s.first, let l = s.last, f == l, f == "\"" || f == "'" { return String(s.dropFirst().dropLast()) }
         return s
@@ -263,25 +316,44 @@ enum ManifestAnalyzer {
     // MARK: - env and kustomize
 
     /// `- name: DB_PASSWORD` followed by `value: ...` at the same indent (container env entries).
-    private static func envValues(in document: [Line], bytes: UnsafeRawBufferPointer, matcher: PCRE2Matcher) -> [Hit] {
+    private static func envValues(in document: [Line], bytes: UnsafeRawBufferPointer, matcher: PCRE2Matcher, reportAs kind: Kind) -> [Hit] {
         var hits = [Hit]()
         for (i, l) in document.enumerated() where !l.isBlank && !l.isTemplateOrComment && startsWith(bytes, l, "- name:") {
             let text = line(bytes, l)
             let name = unquote(text.dropFirst(7).trimmingCharacters(in: .whitespaces))
-            guard isCredentialKey(name, matcher) else { continue }
+            guard CredentialHeuristics.isCredentialKey(name) else { continue }
             let fieldIndent = l.indent + 2
             var j = i + 1
             while j < document.count {
                 let c = document[j]
                 if c.isBlank || c.isTemplateOrComment { j += 1; continue }
                 if c.indent != fieldIndent { break }
-                if startsWith(bytes, c, "value:"), let item = item(c, document: document, index: j, bytes: bytes, matcher: matcher) {
-                    hits.append(Hit(kind: .envCredential, match: l.contentStart..<item.match.upperBound, value: item.value))
+                if startsWith(bytes, c, "value:"), let item = item(c, document: document, index: j, bytes: bytes, matcher: matcher),
+                   CredentialHeuristics.looksLikeCredential(self.text(bytes, item.value)) {
+                    hits.append(Hit(kind: kind, match: l.contentStart..<item.match.upperBound, value: item.value))
                 }
                 j += 1
             }
         }
         return hits
+    }
+
+    /// Helm values: every `key: value` (at any depth, list items included) whose key names a credential
+    /// and whose value looks like one, and `- name: X` / `value: Y` env lists.
+    private static func helmValues(in document: [Line], bytes: UnsafeRawBufferPointer, matcher: PCRE2Matcher) -> [Hit] {
+        var hits = [Hit]()
+        for (i, l) in document.enumerated() where !l.isBlank && !l.isTemplateOrComment {
+            var entry = l
+            if startsWith(bytes, l, "- ") {
+                entry.contentStart += 2
+                while entry.contentStart < entry.end && bytes[entry.contentStart] == 0x20 { entry.contentStart += 1 }
+            }
+            guard let item = item(entry, document: document, index: i, bytes: bytes, matcher: matcher),
+                  item.match.upperBound == l.end,   // one-line scalars only
+                  isCredential(key: item.key, value: text(bytes, item.value)) else { continue }
+            hits.append(Hit(kind: .helmValues, match: item.match, value: item.value))
+        }
+        return hits + envValues(in: document, bytes: bytes, matcher: matcher, reportAs: .helmValues)
     }
 
     /// `secretGenerator:` → `literals:` → `- KEY=value`.
