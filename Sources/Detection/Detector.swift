@@ -29,6 +29,11 @@ public final class Detector: Sendable {
     let globalAllowlists: [CompiledAllowlist]
     /// Rules Vectorscan could not take, with the reason (they still run, through PCRE2 alone).
     public let pcre2OnlyRules: [(id: String, reason: String)]
+    /// Indexes into `rules` by stage, so per-unit passes touch only the rules they run (copying
+    /// every rule for every blob showed up as a tenth of a history scan).
+    let pcre2OnlyIndices: [Int]
+    let pathOnlyIndices: [Int]
+    let analyzerIndices: [Int]
 
     /// Longest look-behind window for rules of unbounded width.
     static let unboundedLookBehind = 4096
@@ -141,6 +146,9 @@ public final class Detector: Sendable {
         self.rules = compiled
         self.keywords = keywords
         self.pcre2OnlyRules = fallbacks
+        pcre2OnlyIndices = compiled.indices.filter { if case .pcre2Only = compiled[$0].stage { return true } else { return false } }
+        pathOnlyIndices = compiled.indices.filter { if case .pathOnly = compiled[$0].stage { return true } else { return false } }
+        analyzerIndices = compiled.indices.filter { if case .analyzer = compiled[$0].stage { return true } else { return false } }
     }
 
     /// A scanner for one thread.

@@ -159,7 +159,8 @@ public final class Scanner {
             i = j
         }
         // Rules Vectorscan could not take: PCRE2 over the whole layer, behind the same gates.
-        for (ruleIndex, rule) in detector.rules.enumerated() {
+        for ruleIndex in detector.pcre2OnlyIndices {
+            let rule = detector.rules[ruleIndex]
             guard case .pcre2Only = rule.stage, let regex = rule.regex,
                   passesGates(rule, index: ruleIndex, keywordHits: keywordHits, context: &context) else { continue }
             for m in matcher.matches(regex, in: bytes, searchRange: 0..<bytes.count) {
@@ -247,7 +248,8 @@ public final class Scanner {
     /// Structural manifest checks, on the original text only.
     private func runAnalyzers(_ bytes: UnsafeRawBufferPointer, context: inout UnitContext) {
         var wanted = [ManifestAnalyzer.Kind: Int]()
-        for (index, rule) in detector.rules.enumerated() {
+        for index in detector.analyzerIndices {
+            let rule = detector.rules[index]
             if case .analyzer(let kind) = rule.stage, pathMatches(rule, index: index, context: &context) { wanted[kind] = index }
         }
         guard !wanted.isEmpty else { return }
@@ -260,7 +262,8 @@ public final class Scanner {
 
     /// Path-only rules report the file itself.
     private func reportPathRules(_ context: inout UnitContext) {
-        for (index, rule) in detector.rules.enumerated() {
+        for index in detector.pathOnlyIndices {
+            let rule = detector.rules[index]
             guard case .pathOnly = rule.stage, rule.rule.regex == nil, !rule.rule.skipReport, pathMatches(rule, index: index, context: &context) else { continue }
             let path = context.provenance.file
             let match = "file detected: \(path)"
