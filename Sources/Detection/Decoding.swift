@@ -59,36 +59,78 @@ enum SegmentDecoder {
         }
     }
 
-    /// Starts of base64-alphabet runs at least `minBase64` long whose first character can begin
-    /// base64 of text (I-Z, a-f, or C-D for text with short lines) or that are all hex. Skips ahead:
-    /// a run of 16 that starts after a non-alphabet byte at `i` must cover `i + 16`.
+    /// Starts of maximal base64-alphabet runs at least `minBase64` long whose first character can
+    /// begin base64 of text (I-Z, a-f, or C-D for text with short lines) or that are all hex.
     static func encodedRuns(in bytes: UnsafeRawBufferPointer) -> [Int] {
         classTable.withUnsafeBufferPointer { table in encodedRuns(in: bytes, table: table) }
     }
 
+    /// Works on 64-byte blocks: one bit per byte says "in the alphabet", and shifts of that mask find
+    /// runs of 16 set bits without looking at each run (source code is mostly identifier characters,
+    /// so a byte-by-byte walk over runs was a tenth of a history scan). A run that reaches the top
+    /// of a block carries its length into the next.
     private static func encodedRuns(in bytes: UnsafeRawBufferPointer, table: UnsafeBufferPointer<UInt8>) -> [Int] {
         guard let base = bytes.baseAddress?.assumingMemoryBound(to: UInt8.self),
               let table = table.baseAddress else { return [] }
         let n = bytes.count
         var starts = [Int]()
-        var i = 0  // invariant: i == 0 or base[i - 1] is not in the alphabet
-        while i + minBase64 <= n {
-            let probe = i + minBase64 - 1
-            if table[Int(base[probe])] & 1 == 0 {
-                i = probe + 1
-                continue
+        func take(_ start: Int) {
+            let first = base[start]
+            let textStart = (first >= 73 && first <= 90) || (first >= 97 && first <= 102) || first == 67 || first == 68
+            if textStart || table[Int(first)] & 2 != 0 { starts.append(start) }
+        }
+        var carry = 0            // set bits at the top of the previous blocks (the open run's length so far)
+        var carryStart = 0       // where that run starts
+        var carryTaken = false   // the open run was already reported
+        var blockStart = 0
+        while blockStart < n {
+            let count = min(64, n - blockStart)
+            var mask: UInt64 = 0
+            let block = base + blockStart
+            if count == 64 {
+                var k = 0
+                while k < 64 {
+                    mask |= UInt64(table[Int(block[k])] & 1) << UInt64(k)
+                        | UInt64(table[Int(block[k + 1])] & 1) << UInt64(k + 1)
+                        | UInt64(table[Int(block[k + 2])] & 1) << UInt64(k + 2)
+                        | UInt64(table[Int(block[k + 3])] & 1) << UInt64(k + 3)
+                    k += 4
+                }
+            } else {
+                for k in 0..<count { mask |= UInt64(table[Int(block[k])] & 1) << UInt64(k) }
             }
-            // Find where the run through `probe` starts (not before i) and ends.
-            var s = probe
-            while s > i && table[Int(base[s - 1])] & 1 != 0 { s -= 1 }
-            var e = probe + 1
-            while e < n && table[Int(base[e])] & 1 != 0 { e += 1 }
-            if e - s >= minBase64 {
-                let first = base[s]
-                let textStart = (first >= 73 && first <= 90) || (first >= 97 && first <= 102) || first == 67 || first == 68
-                if textStart || table[Int(first)] & 2 != 0 { starts.append(s) }
+            // Continue the run open at the previous block's top.
+            if carry > 0 {
+                let lead = (~mask).trailingZeroBitCount   // 64 when every bit is set
+                if lead == 64 {
+                    carry += 64
+                    if !carryTaken && carry >= minBase64 { take(carryStart); carryTaken = true }
+                    blockStart += 64
+                    continue
+                }
+                if !carryTaken && carry + lead >= minBase64 { take(carryStart) }
+                mask &= ~((UInt64(1) << UInt64(lead)) &- 1)
+                carry = 0
+                carryTaken = false
             }
-            i = e + 1
+            // Runs starting in this block: bit i of `long` says bits i...i+15 are all set.
+            var long = mask & (mask >> 1)
+            long &= long >> 2
+            long &= long >> 4
+            long &= long >> 8
+            var hits = mask & ~(mask << 1) & long
+            while hits != 0 {
+                take(blockStart + hits.trailingZeroBitCount)
+                hits &= hits &- 1
+            }
+            // A run reaching the block's top continues into the next block.
+            let top = count == 64 ? (~mask).leadingZeroBitCount : 0
+            if top > 0 {
+                carry = top
+                carryStart = blockStart + 64 - top
+                carryTaken = top >= minBase64   // already found by `long` above
+            }
+            blockStart += 64
         }
         return starts
     }

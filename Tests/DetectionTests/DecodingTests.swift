@@ -222,4 +222,49 @@ struct DecodingTests {
         // The first blob already exhausts a 1 MB budget: nothing after it is decoded.
         #expect(!tiny.contains { secrets.contains($0.secret) })
     }
+
+    /// The block-at-a-time run finder against a byte-by-byte reference, on inputs whose runs start
+    /// and end at every offset around the 64-byte block edges.
+    @Test func encodedRunsMatchesAByteByByteReference() {
+        func reference(_ bytes: [UInt8]) -> [Int] {
+            func inAlphabet(_ b: UInt8) -> Bool {
+                (b >= 65 && b <= 90) || (b >= 97 && b <= 122) || (b >= 48 && b <= 57) || b == 43 || b == 47 || b == 45 || b == 95
+            }
+            func isHex(_ b: UInt8) -> Bool { (b >= 48 && b <= 57) || (b >= 65 && b <= 70) || (b >= 97 && b <= 102) }
+            var starts = [Int](), i = 0
+            while i < bytes.count {
+                guard inAlphabet(bytes[i]) else { i += 1; continue }
+                var e = i
+                while e < bytes.count && inAlphabet(bytes[e]) { e += 1 }
+                let first = bytes[i]
+                let textStart = (first >= 73 && first <= 90) || (first >= 97 && first <= 102) || first == 67 || first == 68
+                if e - i >= SegmentDecoder.minBase64 && (textStart || isHex(first)) { starts.append(i) }
+                i = e
+            }
+            return starts
+        }
+        var generator = SystemRandomNumberGenerator()
+        let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/-_".utf8)
+        let others = Array(" \n\t=.,;:\"'(){}<>".utf8) + [0x00, 0xC3, 0xFF]
+        for trial in 0..<400 {
+            var bytes = [UInt8]()
+            let length = Int.random(in: 0...600, using: &generator)
+            while bytes.count < length {
+                // Runs of 1...140 alphabet bytes (many close to 16 and to 64) between separators.
+                let run = trial % 2 == 0 ? Int.random(in: 1...140, using: &generator) : Int.random(in: 12...20, using: &generator)
+                for _ in 0..<run { bytes.append(alphabet.randomElement(using: &generator)!) }
+                for _ in 0..<Int.random(in: 1...3, using: &generator) { bytes.append(others.randomElement(using: &generator)!) }
+            }
+            bytes = Array(bytes.prefix(length))
+            let found = bytes.withUnsafeBytes { SegmentDecoder.encodedRuns(in: $0) }
+            #expect(found == reference(bytes), "trial \(trial), \(bytes.count) bytes")
+        }
+        // Exact block multiples filled with one run, and a run that ends exactly at a block edge.
+        for count in [16, 63, 64, 65, 127, 128, 129, 192] {
+            let full = [UInt8](repeating: UInt8(ascii: "Q"), count: count)
+            #expect(full.withUnsafeBytes { SegmentDecoder.encodedRuns(in: $0) } == reference(full))
+            let edged = [UInt8](repeating: UInt8(ascii: " "), count: 64 - min(count, 64) % 64) + full + [UInt8(ascii: " ")]
+            #expect(edged.withUnsafeBytes { SegmentDecoder.encodedRuns(in: $0) } == reference(edged))
+        }
+    }
 }
