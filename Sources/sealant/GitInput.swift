@@ -83,22 +83,34 @@ struct GitInput {
         let progress = ProgressLine.history(enabled: showsProgress, walk: walk, units: "changed files")
         defer { progress.finish() }
         let differ = DiffScanner(repository: repository, source: source, workers: workers, progress: walk)
+        let repository = self.repository
         let result = try differ.run(consumerPerWorker: {
             let detector = scan.detector.makeScanner()
+            let manifests = ManifestContext(repository: repository)
             return { unit in
                 progress.update(units: 1, bytes: unit.bytes.count)
                 guard !unit.isBinary, !unit.isLFSPointer, !unit.addedLines.isEmpty else { return }
                 let path = unit.path.description
                 let bytes = unit.bytes
-                var findings = scan.scan(bytes: bytes, provenance: Provenance(file: path, commit: unit.commit?.id.description ?? ""),
-                                         scanner: detector)
+                let scanned = Provenance(file: path, commit: unit.commit?.id.description ?? "")
+                var findings: [Finding]
+                if let full = manifests.fullContent(of: unit) {
+                    // A Kubernetes manifest is judged whole (a key added to a Secret is only a
+                    // Secret value in its document); findings are kept where the change adds lines.
+                    let added = Set(unit.addedLines.map(\.number))
+                    findings = scan.scan(bytes: full, provenance: scanned, scanner: detector).filter { finding in
+                        finding.startLine == 0 || (finding.startLine...max(finding.startLine, finding.endLine)).contains { added.contains($0) }
+                    }
+                } else {
+                    findings = scan.scan(bytes: bytes, provenance: scanned, scanner: detector)
+                    for i in findings.indices {
+                        findings[i].startLine = unit.fileLineNumber(forUnitLine: findings[i].startLine) ?? findings[i].startLine
+                        findings[i].endLine = unit.fileLineNumber(forUnitLine: findings[i].endLine) ?? findings[i].endLine
+                    }
+                }
                 guard !findings.isEmpty else { return collected.add([], bytes: bytes.count) }
                 let provenance = unit.commit.map { Self.provenance($0, path: path) } ?? Provenance(file: path)
-                for i in findings.indices {
-                    findings[i].provenance = provenance
-                    findings[i].startLine = unit.fileLineNumber(forUnitLine: findings[i].startLine) ?? findings[i].startLine
-                    findings[i].endLine = unit.fileLineNumber(forUnitLine: findings[i].endLine) ?? findings[i].endLine
-                }
+                for i in findings.indices { findings[i].provenance = provenance }
                 collected.add(findings, bytes: bytes.count)
             }
         })
@@ -142,6 +154,50 @@ struct GitInput {
                 f.otherOccurrences = list.dropFirst().map { Self.provenance($0.commit, path: $0.path.description) }
             }
             return f
+        }
+    }
+}
+
+/// The whole new version of a changed Kubernetes manifest (YAML or JSON holding `kind`), read from
+/// the object database (commits, staged changes) or the work tree (unstaged changes). One per worker.
+final class ManifestContext {
+    private let repository: GitRepository
+    private var reader: BlobReader?
+    private static let maxBytes = 8 << 20
+
+    init(repository: GitRepository) { self.repository = repository }
+
+    func fullContent(of unit: DiffUnit) -> [UInt8]? {
+        guard Self.mayBeManifest(unit.path.description) else { return nil }
+        var content: [UInt8]?
+        if let blob = unit.blob {
+            if reader == nil { reader = try? BlobReader(repository: repository) }
+            content = try? reader?.read(blob, maxSize: Self.maxBytes)
+        } else if unit.commit == nil, let workTree = repository.workTree {
+            let url = URL(fileURLWithPath: workTree).appendingPathComponent(unit.path.description)
+            if let data = FileManager.default.contents(atPath: url.path), data.count <= Self.maxBytes { content = [UInt8](data) }
+        }
+        guard let content, Self.holdsKind(content) else { return nil }
+        return content
+    }
+
+    static func mayBeManifest(_ path: String) -> Bool {
+        let lower = path.lowercased()
+        return lower.hasSuffix(".yaml") || lower.hasSuffix(".yml") || lower.hasSuffix(".json")
+    }
+
+    /// `kind:` / `"kind"` (any manifest) or `secretGenerator:` (a kustomization).
+    static func holdsKind(_ bytes: [UInt8]) -> Bool {
+        bytes.withUnsafeBytes { raw in
+            for needle in ["kind", "secretGenerator"] {
+                let pattern = Array(needle.utf8)
+                var index = 0
+                while index + pattern.count <= raw.count {
+                    if raw[index] == pattern[0], memcmp(raw.baseAddress! + index, pattern, pattern.count) == 0 { return true }
+                    index += 1
+                }
+            }
+            return false
         }
     }
 }

@@ -226,4 +226,31 @@ struct KubernetesAcceptanceTests {
             #expect(staged.stderr.contains("git add \(file)"), "\(staged.stderr)")
         }
     }
+
+    @Test("pre-commit: a key added to an already committed Secret is reported at its line (only it), with the sealing command; --pre-commit too")
+    func keyAddedToCommittedSecret() throws {
+        let dir = try CLITests.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        try CLITests.git(["init", "-q"], in: dir)
+        try CLITests.git(["config", "user.email", "dev@example.test"], in: dir)
+        try CLITests.git(["config", "user.name", "Dev"], in: dir)
+        let file = "deploy/app.yaml"
+        let url = dir.appendingPathComponent(file)
+        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+        let old = "apiVersion: v1\nkind: Secret\nmetadata:\n  name: app\nstringData:\n  username: \(Self.randomValue())\n"
+        try old.write(to: url, atomically: true, encoding: .utf8)
+        try CLITests.git(["add", file], in: dir)
+        try CLITests.git(["commit", "-q", "--no-verify", "-m", "app secret"], in: dir)
+        // The change adds one key (line 7) to the existing Secret; the added line alone says nothing about a Secret.
+        try (old + "  api-token: \(Self.randomValue())\n").write(to: url, atomically: true, encoding: .utf8)
+        for arguments in [["scan", "--pre-commit", "-f", "json"], ["scan", "--staged", "-f", "json"]] {
+            if arguments.contains("--staged") { try CLITests.git(["add", file], in: dir) }
+            let run = try CLITests.sealant(arguments, in: dir)
+            #expect(run.status == 1, "\(arguments): \(run.stderr)")
+            let manifest = try CLITests.findings(run.stdout).filter { $0["RuleID"] as? String == "kubernetes-secret-manifest" }
+            #expect(manifest.count == 1, "\(arguments): \(run.stdout)")
+            #expect(manifest.first?["StartLine"] as? Int == 7)
+            #expect(run.stderr.contains("sealant seal --in-place \(file) --cert CERT.pem"), "\(run.stderr)")
+        }
+    }
 }
