@@ -179,14 +179,14 @@ enum ManifestAnalyzer {
 
     private static func line(_ bytes: UnsafeRawBufferPointer, _ l: Line) -> String {
         String(decoding: UnsafeRawBufferPointer(rebasing: bytes[l.contentStart..<l.end]), as: UTF8.self)
-            .trimmingCharacters(in: .whitespaces)
+            .trimmingSpaces()
     }
 
     private static func topLevelValue(_ key: String, in document: [Line], bytes: UnsafeRawBufferPointer) -> String? {
         for l in document where l.indent == 0 && !l.isBlank && !l.isTemplateOrComment && startsWith(bytes, l, key + ":") {
             let text = line(bytes, l)
             if text.hasPrefix(key + ":") {
-                return unquote(text.dropFirst(key.count + 1).trimmingCharacters(in: .whitespaces))
+                return unquote(text.dropFirst(key.count + 1).trimmingSpaces())
             }
         }
         return nil
@@ -270,7 +270,7 @@ enum ManifestAnalyzer {
 
     /// Template expressions, references and empty-ish values: nothing is written in the file itself.
     static func isPlaceholder(_ value: String, matcher: PCRE2Matcher) -> Bool {
-        let v = value.trimmingCharacters(in: .whitespaces)
+        let v = value.trimmingSpaces()
         if v.isEmpty || v == "~" || v == "null" || v == "\"\"" || v == "''" { return true }
         if v.hasPrefix("{{") && v.hasSuffix("}}") { return true }
         if v.hasPrefix("${") && v.hasSuffix("}") { return true }
@@ -280,7 +280,7 @@ enum ManifestAnalyzer {
         // `data:` values are base64: judge what they say.
         if v.count >= 4, v.count % 4 == 0, let decoded = Data(base64Encoded: v), let text = String(data: decoded, encoding: .utf8),
            !text.isEmpty, text.unicodeScalars.allSatisfy({ $0.value >= 0x20 && $0.value < 0x7F }) {
-            return looksLikePlaceholderText(text.trimmingCharacters(in: .whitespaces), matcher: matcher)
+            return looksLikePlaceholderText(text.trimmingSpaces(), matcher: matcher)
         }
         return false
     }
@@ -320,7 +320,7 @@ enum ManifestAnalyzer {
         var hits = [Hit]()
         for (i, l) in document.enumerated() where !l.isBlank && !l.isTemplateOrComment && startsWith(bytes, l, "- name:") {
             let text = line(bytes, l)
-            let name = unquote(text.dropFirst(7).trimmingCharacters(in: .whitespaces))
+            let name = unquote(text.dropFirst(7).trimmingSpaces())
             guard CredentialHeuristics.isCredentialKey(name) else { continue }
             let fieldIndent = l.indent + 2
             var j = i + 1
