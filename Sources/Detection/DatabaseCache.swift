@@ -28,7 +28,10 @@ public struct DatabaseCache: Sendable {
     func path(for patterns: [VectorscanPattern]) -> String { directory + "/db-" + key(for: patterns) + ".hs" }
 
     func load(patterns: [VectorscanPattern]) -> VectorscanDatabase? {
-        guard let data = FileManager.default.contents(atPath: path(for: patterns)) else { return nil }
+        let path = path(for: patterns)
+        guard let data = FileManager.default.contents(atPath: path) else { return nil }
+        // The modification time records the last use: pruning keeps the recently used entries.
+        utimes(path, nil)
         return VectorscanDatabase.deserialize([UInt8](data))
     }
 
@@ -39,7 +42,9 @@ public struct DatabaseCache: Sendable {
 
     /// Earlier `hs_expression_info` answers for these regexes (an empty table when absent or unreadable).
     func loadStages(for sources: [String]) -> [String: StageInfo] {
-        guard let data = FileManager.default.contents(atPath: stagesPath(for: sources)) else { return [:] }
+        let path = stagesPath(for: sources)
+        guard let data = FileManager.default.contents(atPath: path) else { return [:] }
+        utimes(path, nil)
         var table = [String: StageInfo]()
         for line in String(decoding: data, as: UTF8.self).split(separator: "\n") {
             let fields = line.split(separator: "\t", maxSplits: 2, omittingEmptySubsequences: false)
@@ -83,6 +88,29 @@ public struct DatabaseCache: Sendable {
             if rename(temp, target) != 0 { try? FileManager.default.removeItem(atPath: temp) }
         } catch {
             // A cache that cannot be written only costs speed.
+        }
+        prune()
+    }
+
+    /// Entries of each kind kept: every rule edit makes a new database (~2 MB), so without a bound
+    /// the folder grows forever.
+    static let keptEntries = 8
+
+    /// Removes all but the `keptEntries` most recently used databases and stage tables, and temp
+    /// files left by interrupted writers (older than an hour). Runs after a write, i.e. rarely.
+    func prune() {
+        let manager = FileManager.default
+        guard let names = try? manager.contentsOfDirectory(atPath: directory) else { return }
+        func modified(_ name: String) -> Date {
+            ((try? manager.attributesOfItem(atPath: directory + "/" + name))?[.modificationDate] as? Date) ?? .distantPast
+        }
+        for prefix in ["db-", "stages-"] {
+            let entries = names.filter { $0.hasPrefix(prefix) }.map { ($0, modified($0)) }.sorted { $0.1 > $1.1 }
+            for (name, _) in entries.dropFirst(Self.keptEntries) { try? manager.removeItem(atPath: directory + "/" + name) }
+        }
+        let stale = Date().addingTimeInterval(-3600)
+        for name in names where name.hasPrefix(".tmp-") && modified(name) < stale {
+            try? manager.removeItem(atPath: directory + "/" + name)
         }
     }
 

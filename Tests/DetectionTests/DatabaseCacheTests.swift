@@ -117,4 +117,31 @@ struct DatabaseCacheTests {
         #expect(DatabaseCache.standard(environment: ["HOME": "/home/u"])?.directory == "/home/u/.cache/sealant")
         #expect(DatabaseCache.standard(environment: [:]) == nil)
     }
+
+    @Test("the cache keeps the most recently used databases: older entries and stale temp files are pruned on write")
+    func pruning() throws {
+        try withTemporaryDirectory { dir in
+            let cache = DatabaseCache(directory: dir)
+            let manager = FileManager.default
+            let old = Date().addingTimeInterval(-86_400)
+            // Stale entries from earlier rule sets, all older than anything written now.
+            for index in 0..<(DatabaseCache.keptEntries + 4) {
+                let path = dir + "/db-stale\(index).hs"
+                #expect(manager.createFile(atPath: path, contents: Data([1, 2, 3])))
+                try manager.setAttributes([.modificationDate: old.addingTimeInterval(Double(index))], ofItemAtPath: path)
+            }
+            let temp = dir + "/.tmp-1-interrupted"
+            #expect(manager.createFile(atPath: temp, contents: Data([0])))
+            try manager.setAttributes([.modificationDate: old], ofItemAtPath: temp)
+
+            _ = try makeDetector(Self.rules, cache: cache)
+            let files = Self.cacheFiles(dir)
+            #expect(files.count == DatabaseCache.keptEntries)
+            #expect(files.contains { !$0.hasPrefix("db-stale") }, "the database just written is kept")
+            // The newest stale ones survive, the oldest go.
+            #expect(files.contains("db-stale\(DatabaseCache.keptEntries + 3).hs"))
+            #expect(!files.contains("db-stale0.hs"))
+            #expect(!manager.fileExists(atPath: temp))
+        }
+    }
 }
