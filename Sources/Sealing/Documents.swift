@@ -46,7 +46,12 @@ public enum Documents {
 /// Writes files atomically: a temporary file in the same directory (created with the final mode, so
 /// secrets are never readable by others even briefly), then a rename. Nothing is left behind on error.
 public enum AtomicFileWriter {
-    public static func write(_ bytes: [UInt8], to path: String, mode: mode_t = 0o644) throws {
+    /// - Parameter mode: the new file's permissions; nil keeps an existing file's (a sealed manifest
+    ///   rewritten in place stays 0600 if it was) and uses 0644 for a new file.
+    public static func write(_ bytes: [UInt8], to path: String, mode requested: mode_t? = nil) throws {
+        var mode = requested ?? 0o644
+        var existing = stat()
+        if requested == nil, stat(path, &existing) == 0 { mode = existing.st_mode & 0o7777 }
         let url = URL(fileURLWithPath: path)
         let directory = url.deletingLastPathComponent().path
         let temporary = (directory as NSString).appendingPathComponent(".\(url.lastPathComponent).sealant-\(UUID().uuidString.prefix(8)).tmp")
@@ -76,7 +81,7 @@ public enum AtomicFileWriter {
         }
     }
 
-    public static func write(_ text: String, to path: String, mode: mode_t = 0o644) throws {
+    public static func write(_ text: String, to path: String, mode: mode_t? = nil) throws {
         try write(Array(text.utf8), to: path, mode: mode)
     }
 }

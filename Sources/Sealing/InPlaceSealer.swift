@@ -96,12 +96,7 @@ public struct InPlaceSealer: Sendable {
         guard let text = String(data: data, encoding: .utf8) else { throw FileError(path: path, message: "not UTF-8 text") }
         let (newText, replacements) = try rewrite(text, source: path)
         if !dryRun && !replacements.isEmpty {
-            var mode: mode_t = 0o644
-            if let attributes = try? FileManager.default.attributesOfItem(atPath: path),
-               let permissions = attributes[.posixPermissions] as? NSNumber {
-                mode = mode_t(permissions.uint16Value)
-            }
-            try AtomicFileWriter.write(newText, to: path, mode: mode)
+            try AtomicFileWriter.write(newText, to: path)   // keeps the file's permissions
         }
         return FileResult(path: path, replacements: replacements)
     }

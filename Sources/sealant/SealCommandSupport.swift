@@ -45,8 +45,9 @@ enum SealCLI {
         return (text, source)
     }
 
-    /// Writes `text` to `path` atomically (with `mode`), or to standard output when `path` is nil or `-`.
-    static func write(_ text: String, to path: String?, mode: mode_t = 0o644) throws {
+    /// Writes `text` to `path` atomically (with `mode`; nil keeps an existing file's permissions), or to
+    /// standard output when `path` is nil or `-`.
+    static func write(_ text: String, to path: String?, mode: mode_t? = nil) throws {
         guard let path, path != "-" else {
             FileHandle.standardOutput.write(Data(text.utf8))
             return

@@ -173,4 +173,22 @@ import Testing
         #expect(replacements.isEmpty)
         #expect(output == text)
     }
+
+    @Test("atomic writes keep an existing file's permissions, use 0644 for a new file, and apply an explicit mode")
+    func atomicWritePermissions() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("sealant-perm-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        func mode(_ path: String) throws -> Int { (try FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? Int) ?? -1 }
+        let existing = dir.appendingPathComponent("sealed.yaml").path
+        #expect(FileManager.default.createFile(atPath: existing, contents: Data("old\n".utf8), attributes: [.posixPermissions: 0o600]))
+        try AtomicFileWriter.write("new\n", to: existing)
+        #expect(try mode(existing) == 0o600)
+        #expect(try String(contentsOfFile: existing, encoding: .utf8) == "new\n")
+        let fresh = dir.appendingPathComponent("fresh.yaml").path
+        try AtomicFileWriter.write("x\n", to: fresh)
+        #expect(try mode(fresh) == 0o644)
+        try AtomicFileWriter.write("y\n", to: fresh, mode: 0o640)
+        #expect(try mode(fresh) == 0o640)
+    }
 }
