@@ -1,11 +1,18 @@
 import Foundation
 import Logging
 import Sealing
+import Synchronization
 
 /// Settings of the reconcile loop.
 public struct ReconcilerOptions: Sendable {
-    /// Namespaces to watch (`--namespaces a,b`); nil watches all.
+    /// Namespaces to watch (`--namespaces a,b`, or the controller namespace plus `--additional-namespaces`);
+    /// nil watches all.
     public var namespaces: [String]?
+    /// Only SealedSecrets (and Secrets) matching this selector (`--label-selector`).
+    public var labelSelector: String?
+    /// Delete the Secret of a deleted SealedSecret ourselves instead of leaving it to Kubernetes garbage
+    /// collection through the ownerReference (`--old-gc-behavior`).
+    public var oldGCBehavior = false
     /// Retries of a failing SealedSecret before it is left alone until it changes (`--max-unseal-retries`).
     public var maxUnsealRetries = 5
     /// Write `status` (`--update-status`).
@@ -22,6 +29,21 @@ public struct ReconcilerOptions: Sendable {
     public var maxWatchBackoff: Double = 30
 
     public init() {}
+
+    /// SealedSecret namespaces to watch (nil = all): `--namespaces`, or the controller namespace plus
+    /// `--additional-namespaces` when those are given or `--all-namespaces=false` (upstream's rule).
+    public static func watchedNamespaces(namespaces: String?, allNamespaces: Bool, additional: String?,
+                                         controllerNamespace: String) -> [String]? {
+        func list(_ text: String) -> [String] {
+            text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        }
+        if let namespaces { return list(namespaces) }
+        let extra = additional.map(list) ?? []
+        guard !allNamespaces || !extra.isEmpty else { return nil }
+        var result = [controllerNamespace]
+        for namespace in extra where !result.contains(namespace) { result.append(namespace) }
+        return result
+    }
 }
 
 /// Annotations and labels the reconciler reads.
@@ -38,6 +60,11 @@ public enum SealedSecretsAnnotation {
 actor ObjectCache {
     private var sealed: [String: ManifestObject] = [:]
     private var secretOwners: [String: String] = [:]
+    private var deletedUIDs: [String: String] = [:]
+    /// Remember the uids of deleted SealedSecrets (only `--old-gc-behavior` needs them).
+    private let tracksDeletions: Bool
+
+    init(tracksDeletions: Bool = false) { self.tracksDeletions = tracksDeletions }
 
     func sealedSecret(_ key: String) -> ManifestObject? { sealed[key] }
 
@@ -49,6 +76,12 @@ actor ObjectCache {
             let key = ObjectCache.key(item)
             fresh[key] = item
             if sealed[key].map({ $0["spec"] != item["spec"] }) ?? true { changed.append(key) }
+            deletedUIDs[key] = nil
+        }
+        // Deleted while no watch was open.
+        for (key, item) in sealed where fresh[key] == nil {
+            if tracksDeletions, let uid = item["metadata"]?.object?["uid"]?.string, !uid.isEmpty { deletedUIDs[key] = uid }
+            changed.append(key)
         }
         sealed = fresh
         return changed
@@ -59,6 +92,7 @@ actor ObjectCache {
         let key = ObjectCache.key(item)
         let changed = sealed[key].map { $0["spec"] != item["spec"] } ?? true
         sealed[key] = item
+        deletedUIDs[key] = nil
         return changed
     }
 
@@ -67,7 +101,17 @@ actor ObjectCache {
         sealed[ObjectCache.key(item)] = item
     }
 
-    func removeSealed(_ item: ManifestObject) { sealed[ObjectCache.key(item)] = nil }
+    /// Forgets a deleted SealedSecret, remembering its uid for `--old-gc-behavior`.
+    func removeSealed(_ item: ManifestObject) {
+        let key = ObjectCache.key(item)
+        sealed[key] = nil
+        if tracksDeletions, let uid = item["metadata"]?.object?["uid"]?.string, !uid.isEmpty { deletedUIDs[key] = uid }
+    }
+
+    /// The uid of the deleted SealedSecret `key`, until `forgetDeleted`.
+    func deletedUID(_ key: String) -> String? { deletedUIDs[key] }
+
+    func forgetDeleted(_ key: String) { deletedUIDs[key] = nil }
 
     /// Tracks Secrets that belong to a SealedSecret; after a re-list returns the owners whose Secret vanished.
     func replaceSecrets(_ items: [ManifestObject]) -> [String] {
@@ -117,8 +161,9 @@ public final class Reconciler: Sendable {
     public let options: ReconcilerOptions
     /// The work queue (visible to tests).
     public let queue: WorkQueue
-    let cache = ObjectCache()
+    let cache: ObjectCache
     private let logger: Logger
+    private let informerTask = Mutex<Task<Void, Never>?>(nil)
 
     public init(client: KubernetesClient, registry: KeyRegistry, metrics: ControllerMetrics, options: ReconcilerOptions, logger: Logger) {
         self.client = client
@@ -127,31 +172,47 @@ public final class Reconciler: Sendable {
         self.options = options
         self.logger = logger
         self.queue = WorkQueue(maxRetries: options.maxUnsealRetries, baseDelay: options.retryBaseDelay)
+        self.cache = ObjectCache(tracksDeletions: options.oldGCBehavior)
     }
 
-    /// Runs the informers and workers until cancelled.
+    /// Runs the informers and workers until cancelled, or until `stop()` (then in-flight reconciles finish first).
     public func run() async {
         let scopes: [String?] = options.namespaces.map { $0.map(Optional.some) } ?? [nil]
-        await withTaskGroup(of: Void.self) { group in
-            for namespace in scopes {
-                let sealedInformer = Informer(client: client, path: KubePath.sealedSecrets(namespace: namespace),
-                                              watchTimeoutSeconds: options.watchTimeoutSeconds, maxBackoff: options.maxWatchBackoff, logger: logger)
-                group.addTask { await sealedInformer.run { await self.sealedSecretEvent($0) } }
-                if !options.skipRecreate {
-                    let secretInformer = Informer(client: client, path: KubePath.secrets(namespace: namespace),
+        let informers = Task {
+            await withTaskGroup(of: Void.self) { group in
+                for namespace in scopes {
+                    let sealedInformer = Informer(client: client, path: KubePath.sealedSecrets(namespace: namespace), labelSelector: options.labelSelector,
                                                   watchTimeoutSeconds: options.watchTimeoutSeconds, maxBackoff: options.maxWatchBackoff, logger: logger)
-                    group.addTask { await secretInformer.run { await self.secretEvent($0) } }
+                    group.addTask { await sealedInformer.run { await self.sealedSecretEvent($0) } }
+                    if !options.skipRecreate {
+                        let secretInformer = Informer(client: client, path: KubePath.secrets(namespace: namespace), labelSelector: options.labelSelector,
+                                                      watchTimeoutSeconds: options.watchTimeoutSeconds, maxBackoff: options.maxWatchBackoff, logger: logger)
+                        group.addTask { await secretInformer.run { await self.secretEvent($0) } }
+                    }
                 }
             }
-            for _ in 0..<max(1, options.workers) {
-                group.addTask { await self.work() }
-            }
-            await withTaskCancellationHandler {
-                await group.waitForAll()
-            } onCancel: {
-                Task { await self.queue.shutDown() }
-            }
         }
+        informerTask.withLock { $0 = informers }
+        await withTaskCancellationHandler {
+            await withTaskGroup(of: Void.self) { group in
+                for _ in 0..<max(1, options.workers) {
+                    group.addTask { await self.work() }
+                }
+                await group.waitForAll()
+            }
+        } onCancel: {
+            informers.cancel()
+            Task { await self.queue.shutDown() }
+        }
+        informers.cancel()
+        await informers.value
+    }
+
+    /// Graceful stop: the informers stop, no further key is handed out, and `run` returns once the reconciles
+    /// in progress have finished.
+    public func stop() async {
+        informerTask.withLock { $0?.cancel() }
+        await queue.shutDown()
     }
 
     func sealedSecretEvent(_ event: InformerEvent) async {
@@ -205,7 +266,13 @@ public final class Reconciler: Sendable {
 
     /// Brings the Secret of SealedSecret `key` (`namespace/name`) in line with it.
     public func reconcile(_ key: String) async -> Outcome {
-        guard let object = await cache.sealedSecret(key) else { return .done }  // deleted: garbage collection removes the Secret
+        guard let object = await cache.sealedSecret(key) else {
+            // Deleted: garbage collection removes the Secret through its ownerReference, or we do (--old-gc-behavior).
+            guard options.oldGCBehavior, let uid = await cache.deletedUID(key) else { return .done }
+            let outcome = await deleteOwnedSecret(key, uid: uid)
+            if outcome == .done { await cache.forgetDeleted(key) }
+            return outcome
+        }
         metrics.recordUnsealRequest()
         var full = object
         full["kind"] = .string(SealedSecret.kind)
@@ -284,6 +351,23 @@ public final class Reconciler: Sendable {
         await writeStatus(object, synced: true, message: "")
         logger.info("unsealed", metadata: ["sealedsecret": "\(key)"])
         return .done
+    }
+
+    /// `--old-gc-behavior`: deletes the Secret of deleted SealedSecret `key` when that SealedSecret controlled it.
+    func deleteOwnedSecret(_ key: String, uid: String) async -> Outcome {
+        let parts = key.split(separator: "/", maxSplits: 1).map(String.init)
+        guard parts.count == 2 else { return .done }
+        let path = KubePath.secret(namespace: parts[0], name: parts[1])
+        do {
+            guard let existing = try await client.get(path),
+                  Self.isControlled(ObjectMeta(existing["metadata"]?.object ?? ManifestObject()), by: uid) else { return .done }
+            try await client.delete(path)
+            logger.info("deleted the Secret of a deleted SealedSecret (--old-gc-behavior)", metadata: ["secret": "\(key)"])
+            return .done
+        } catch {
+            metrics.recordUnsealError(.update, namespace: parts[0])
+            return .retry("deleting Secret \(key): \(error)")
+        }
     }
 
     static func isControlled(_ metadata: ObjectMeta, by uid: String) -> Bool {

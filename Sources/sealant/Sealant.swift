@@ -52,6 +52,7 @@ struct Sealant: AsyncParsableCommand {
 
 /// gitleaks-style bare `--redact` means `--redact=100`; ArgumentParser needs the value spelled out.
 func normalizedArguments(_ arguments: [String]) -> [String] {
+    let arguments = ControllerCommand.normalized(arguments)
     var out = [String]()
     for (i, arg) in arguments.enumerated() {
         if arg == "--redact" {

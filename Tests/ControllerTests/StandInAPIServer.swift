@@ -15,6 +15,8 @@ actor StandInCluster {
         let resource: String
         let type: String
         let object: ManifestObject
+        /// The object before this change (for label-selector watches: an object that stops matching is DELETED).
+        var previous: ManifestObject? = nil
     }
 
     struct Fault {
@@ -27,10 +29,12 @@ actor StandInCluster {
     final class Watcher: Sendable {
         let resource: String
         let namespace: String?
+        let selector: LabelSelector?
         let continuation: AsyncThrowingStream<ByteBuffer, Error>.Continuation
-        init(resource: String, namespace: String?, continuation: AsyncThrowingStream<ByteBuffer, Error>.Continuation) {
+        init(resource: String, namespace: String?, selector: LabelSelector?, continuation: AsyncThrowingStream<ByteBuffer, Error>.Continuation) {
             self.resource = resource
             self.namespace = namespace
+            self.selector = selector
             self.continuation = continuation
         }
     }
@@ -111,7 +115,7 @@ actor StandInCluster {
         revision += 1
         var object = current
         setRevision(&object, revision)
-        record(Entry(revision: revision, resource: resource, type: "DELETED", object: object))
+        record(Entry(revision: revision, resource: resource, type: "DELETED", object: object, previous: current))
     }
 
     // MARK: Serving
@@ -184,7 +188,7 @@ actor StandInCluster {
         var meta = object["metadata"]?.object ?? ManifestObject()
         var name = meta["name"]?.string ?? ""
         if name.isEmpty, let prefix = meta["generateName"]?.string {
-            name = prefix + String(UUID().uuidString.lowercased().filter(\.isLetter).prefix(5))
+            name = prefix + String((0..<5).map { _ in "bcdfghjklmnpqrstvwxz2456789".randomElement()! })
         }
         guard !name.isEmpty else { throw APIFailure(status: 422, reason: "Invalid", message: "name is required") }
         let key = namespace + "/" + name
@@ -231,7 +235,7 @@ actor StandInCluster {
         meta["resourceVersion"] = .string(String(revision))
         object["metadata"] = .object(meta)
         objects[resource, default: [:]][key] = object
-        record(Entry(revision: revision, resource: resource, type: current == nil ? "ADDED" : "MODIFIED", object: object))
+        record(Entry(revision: revision, resource: resource, type: current == nil ? "ADDED" : "MODIFIED", object: object, previous: current))
         return (current == nil ? 201 : 200, object)
     }
 
@@ -245,7 +249,7 @@ actor StandInCluster {
         log.append(entry)
         let namespace = entry.object["metadata"]?.object?["namespace"]?.string
         for watcher in watchers.values where watcher.resource == entry.resource && (watcher.namespace == nil || watcher.namespace == namespace) {
-            watcher.continuation.yield(Self.line(entry))
+            if let visible = Self.visible(entry, to: watcher.selector) { watcher.continuation.yield(Self.line(visible)) }
         }
     }
 
@@ -273,12 +277,13 @@ actor StandInCluster {
             continuation.finish()
             return stream
         }
+        let labelSelector = selector.flatMap { try? LabelSelector(parsing: $0) }
         for entry in log where entry.revision > start && entry.resource == route.resource
             && (route.namespace == nil || entry.object["metadata"]?.object?["namespace"]?.string == route.namespace) {
-            continuation.yield(Self.line(entry))
+            if let visible = Self.visible(entry, to: labelSelector) { continuation.yield(Self.line(visible)) }
         }
         let id = UUID()
-        watchers[id] = Watcher(resource: route.resource, namespace: route.namespace, continuation: continuation)
+        watchers[id] = Watcher(resource: route.resource, namespace: route.namespace, selector: labelSelector, continuation: continuation)
         Task { [weak self] in
             try? await Task.sleep(for: .seconds(timeout))
             await self?.endWatch(id)
@@ -295,10 +300,23 @@ actor StandInCluster {
 
     static func matches(_ object: ManifestObject, _ selector: String?) -> Bool {
         guard let selector, !selector.isEmpty else { return true }
-        let labels = ObjectMeta(object["metadata"]?.object ?? ManifestObject()).labels
-        return selector.split(separator: ",").allSatisfy { term in
-            let parts = term.split(separator: "=", maxSplits: 1).map(String.init)
-            return parts.count == 2 && labels[parts[0]] == parts[1]
+        guard let parsed = try? LabelSelector(parsing: selector) else { return false }
+        return parsed.matches(ObjectMeta(object["metadata"]?.object ?? ManifestObject()).labels)
+    }
+
+    /// What a watch with `selector` sees of `entry`, as the API server does: an object that starts matching is
+    /// ADDED, one that stops matching is DELETED, changes that never match are not sent.
+    static func visible(_ entry: Entry, to selector: LabelSelector?) -> Entry? {
+        guard let selector else { return entry }
+        func matching(_ object: ManifestObject?) -> Bool {
+            object.map { selector.matches(ObjectMeta($0["metadata"]?.object ?? ManifestObject()).labels) } ?? false
+        }
+        if entry.type == "DELETED" { return matching(entry.object) ? entry : nil }
+        switch (matching(entry.previous), matching(entry.object)) {
+        case (true, true): return entry
+        case (false, true): return Entry(revision: entry.revision, resource: entry.resource, type: "ADDED", object: entry.object)
+        case (true, false): return Entry(revision: entry.revision, resource: entry.resource, type: "DELETED", object: entry.object)
+        case (false, false): return nil
         }
     }
 
