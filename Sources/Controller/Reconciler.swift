@@ -1,3 +1,4 @@
+import Dispatch
 import Foundation
 import Logging
 import Sealing
@@ -60,6 +61,9 @@ public enum SealedSecretsAnnotation {
 actor ObjectCache {
     private var sealed: [String: ManifestObject] = [:]
     private var secretOwners: [String: String] = [:]
+    /// Every Secret the informers have seen (by `namespace/name`), and the scopes they have listed.
+    private var secretNames: Set<String> = []
+    private var listedSecretScopes: Set<String> = []
     private var deletedUIDs: [String: String] = [:]
     /// Remember the uids of deleted SealedSecrets (only `--old-gc-behavior` needs them).
     private let tracksDeletions: Bool
@@ -68,8 +72,9 @@ actor ObjectCache {
 
     func sealedSecret(_ key: String) -> ManifestObject? { sealed[key] }
 
-    /// Replaces the set after a list; returns the keys that are new or whose spec changed.
-    func replaceSealed(_ items: [ManifestObject]) -> [String] {
+    /// Replaces the set within `scope` (a namespace, nil = all) after a list; returns the keys that are new,
+    /// whose spec changed, or that vanished (deleted while no watch was open).
+    func replaceSealed(_ items: [ManifestObject], scope: String?) -> [String] {
         var fresh: [String: ManifestObject] = [:]
         var changed: [String] = []
         for item in items {
@@ -78,12 +83,12 @@ actor ObjectCache {
             if sealed[key].map({ $0["spec"] != item["spec"] }) ?? true { changed.append(key) }
             deletedUIDs[key] = nil
         }
-        // Deleted while no watch was open.
-        for (key, item) in sealed where fresh[key] == nil {
+        for (key, item) in sealed where ObjectCache.key(key, isIn: scope) && fresh[key] == nil {
             if tracksDeletions, let uid = item["metadata"]?.object?["uid"]?.string, !uid.isEmpty { deletedUIDs[key] = uid }
+            sealed[key] = nil
             changed.append(key)
         }
-        sealed = fresh
+        sealed.merge(fresh) { $1 }
         return changed
     }
 
@@ -94,11 +99,6 @@ actor ObjectCache {
         sealed[key] = item
         deletedUIDs[key] = nil
         return changed
-    }
-
-    /// Stores our own write (a status update) if it is not older than what is cached.
-    func storeWritten(_ item: ManifestObject) {
-        sealed[ObjectCache.key(item)] = item
     }
 
     /// Forgets a deleted SealedSecret, remembering its uid for `--old-gc-behavior`.
@@ -113,21 +113,39 @@ actor ObjectCache {
 
     func forgetDeleted(_ key: String) { deletedUIDs[key] = nil }
 
-    /// Tracks Secrets that belong to a SealedSecret; after a re-list returns the owners whose Secret vanished.
-    func replaceSecrets(_ items: [ManifestObject]) -> [String] {
+    /// Tracks Secrets that belong to a SealedSecret within `scope`; after a re-list returns the owners whose
+    /// Secret vanished.
+    func replaceSecrets(_ items: [ManifestObject], scope: String?) -> [String] {
         var fresh: [String: String] = [:]
         for item in items { if let owner = ObjectCache.owner(ofSecret: item) { fresh[ObjectCache.key(item)] = owner } }
-        let vanished = secretOwners.filter { fresh[$0.key] == nil }.map(\.value)
-        secretOwners = fresh
+        let vanished = secretOwners.filter { ObjectCache.key($0.key, isIn: scope) && fresh[$0.key] == nil }.map(\.value)
+        secretOwners = secretOwners.filter { !ObjectCache.key($0.key, isIn: scope) }.merging(fresh) { $1 }
+        secretNames = secretNames.filter { !ObjectCache.key($0, isIn: scope) }.union(items.map(ObjectCache.key))
+        listedSecretScopes.insert(scope ?? "")
         return vanished
+    }
+
+    static func key(_ key: String, isIn scope: String?) -> Bool {
+        scope.map { key.hasPrefix($0 + "/") } ?? true
     }
 
     func upsertSecret(_ item: ManifestObject) {
         secretOwners[ObjectCache.key(item)] = ObjectCache.owner(ofSecret: item)
+        secretNames.insert(ObjectCache.key(item))
     }
 
     func removeSecret(_ item: ManifestObject) -> String? {
-        secretOwners.removeValue(forKey: ObjectCache.key(item)) ?? ObjectCache.owner(ofSecret: item)
+        secretNames.remove(ObjectCache.key(item))
+        return secretOwners.removeValue(forKey: ObjectCache.key(item)) ?? ObjectCache.owner(ofSecret: item)
+    }
+
+    /// Whether the Secret `key` may exist: false only when a Secret informer covering it has listed and has
+    /// not seen it since (an out-of-date answer only costs a 409 and a read).
+    func secretMayExist(_ key: String) -> Bool {
+        guard !listedSecretScopes.isEmpty else { return true }
+        let namespace = String(key.prefix { $0 != "/" })
+        guard listedSecretScopes.contains("") || listedSecretScopes.contains(namespace) else { return true }
+        return secretNames.contains(key)
     }
 
     static func key(_ item: ManifestObject) -> String {
@@ -183,11 +201,11 @@ public final class Reconciler: Sendable {
                 for namespace in scopes {
                     let sealedInformer = Informer(client: client, path: KubePath.sealedSecrets(namespace: namespace), labelSelector: options.labelSelector,
                                                   watchTimeoutSeconds: options.watchTimeoutSeconds, maxBackoff: options.maxWatchBackoff, logger: logger)
-                    group.addTask { await sealedInformer.run { await self.sealedSecretEvent($0) } }
+                    group.addTask { await sealedInformer.run { await self.sealedSecretEvent($0, scope: namespace) } }
                     if !options.skipRecreate {
                         let secretInformer = Informer(client: client, path: KubePath.secrets(namespace: namespace), labelSelector: options.labelSelector,
                                                       watchTimeoutSeconds: options.watchTimeoutSeconds, maxBackoff: options.maxWatchBackoff, logger: logger)
-                        group.addTask { await secretInformer.run { await self.secretEvent($0) } }
+                        group.addTask { await secretInformer.run { await self.secretEvent($0, scope: namespace) } }
                     }
                 }
             }
@@ -215,10 +233,10 @@ public final class Reconciler: Sendable {
         await queue.shutDown()
     }
 
-    func sealedSecretEvent(_ event: InformerEvent) async {
+    func sealedSecretEvent(_ event: InformerEvent, scope: String? = nil) async {
         switch event {
         case .replaced(let items):
-            for key in await cache.replaceSealed(items) { await queue.add(key) }
+            for key in await cache.replaceSealed(items, scope: scope) { await queue.add(key) }
         case .added(let item), .modified(let item):
             if await cache.upsertSealed(item) { await queue.add(ObjectCache.key(item)) }
         case .deleted(let item):
@@ -227,10 +245,10 @@ public final class Reconciler: Sendable {
         }
     }
 
-    func secretEvent(_ event: InformerEvent) async {
+    func secretEvent(_ event: InformerEvent, scope: String? = nil) async {
         switch event {
         case .replaced(let items):
-            for owner in await cache.replaceSecrets(items) { await queue.add(owner) }
+            for owner in await cache.replaceSecrets(items, scope: scope) { await queue.add(owner) }
         case .added(let item), .modified(let item):
             await cache.upsertSecret(item)
         case .deleted(let item):
@@ -283,7 +301,8 @@ public final class Reconciler: Sendable {
         let desired: Secret
         do {
             sealed = try SealedSecret(manifest: .object(full), source: "SealedSecret \(key)")
-            desired = try await registry.snapshot().unsealer.unseal(sealed)
+            let unsealer = await registry.snapshot().unsealer
+            desired = try await Self.offCooperativePool { try unsealer.unseal(sealed) }
         } catch {
             metrics.recordUnsealError(.unseal, namespace: namespace)
             let message = "Failed to unseal: \(error)"
@@ -305,52 +324,73 @@ public final class Reconciler: Sendable {
         }
         let secretPath = KubePath.secret(namespace: namespace, name: meta.name)
 
-        let existing: ManifestObject?
-        do {
-            existing = try await client.get(secretPath)
-        } catch {
-            metrics.recordUnsealError(.fetch, namespace: namespace)
-            return .retry("reading Secret \(key): \(error)")
-        }
-        do {
-            if let existing {
-                let existingMeta = ObjectMeta(existing["metadata"]?.object ?? ManifestObject())
-                let owned = Self.isControlled(existingMeta, by: uid)
-                let managed = existingMeta.annotations[SealedSecretsAnnotation.managed] == "true"
-                let patch = existingMeta.annotations[SealedSecretsAnnotation.patch] == "true"
-                guard owned || managed || patch else {
-                    metrics.recordUnsealError(.unmanaged, namespace: namespace)
-                    let message = "Resource \"\(meta.name)\" already exists and is not managed by SealedSecret"
+        // When the Secret informer has listed the namespace and never saw this Secret, create it straight away
+        // (a 409 AlreadyExists falls back to reading it); otherwise read it first.
+        var existing: ManifestObject?
+        // (With --label-selector the Secret informer sees only matching Secrets, so always read first.)
+        var mayExist = options.labelSelector != nil ? true : await cache.secretMayExist(key)
+        for _ in 0..<2 {
+            if mayExist {
+                do {
+                    existing = try await client.get(secretPath)
+                } catch {
+                    metrics.recordUnsealError(.fetch, namespace: namespace)
+                    return .retry("reading Secret \(key): \(error)")
+                }
+            }
+            do {
+                if let existing {
+                    let existingMeta = ObjectMeta(existing["metadata"]?.object ?? ManifestObject())
+                    let owned = Self.isControlled(existingMeta, by: uid)
+                    let managed = existingMeta.annotations[SealedSecretsAnnotation.managed] == "true"
+                    let patch = existingMeta.annotations[SealedSecretsAnnotation.patch] == "true"
+                    guard owned || managed || patch else {
+                        metrics.recordUnsealError(.unmanaged, namespace: namespace)
+                        let message = "Resource \"\(meta.name)\" already exists and is not managed by SealedSecret"
+                        await event(object, type: "Warning", reason: "ErrUpdateFailed", message: message)
+                        await writeStatus(object, synced: false, message: message)
+                        return .retry(message)
+                    }
+                    let takeOwnership = setOwner && (owned || managed)
+                    let updated = Self.merge(desired: desiredObject, into: existing, patch: patch, setOwner: takeOwnership)
+                    if updated != existing {
+                        try await client.update(secretPath, updated, decode: false)
+                    }
+                } else {
+                    var created = desiredObject
+                    if var metadata = created["metadata"]?.object {
+                        for field in ["resourceVersion", "uid", "creationTimestamp", "managedFields", "generation", "selfLink"] { metadata[field] = nil }
+                        created["metadata"] = .object(metadata)
+                    }
+                    try await client.create(KubePath.secrets(namespace: namespace), created, decode: false)
+                }
+                break
+            } catch let error as ControllerError where error.httpStatus == 409 && existing == nil && !mayExist {
+                mayExist = true  // created meanwhile, or the informer has not seen it yet: read it and go on
+                continue
+            } catch {
+                metrics.recordUnsealError(.update, namespace: namespace)
+                let message = "\(error)"
+                if (error as? ControllerError)?.httpStatus != 409 {
                     await event(object, type: "Warning", reason: "ErrUpdateFailed", message: message)
                     await writeStatus(object, synced: false, message: message)
-                    return .retry(message)
                 }
-                let takeOwnership = setOwner && (owned || managed)
-                let updated = Self.merge(desired: desiredObject, into: existing, patch: patch, setOwner: takeOwnership)
-                if updated != existing {
-                    try await client.update(secretPath, updated)
-                }
-            } else {
-                var created = desiredObject
-                if var metadata = created["metadata"]?.object {
-                    for field in ["resourceVersion", "uid", "creationTimestamp", "managedFields", "generation", "selfLink"] { metadata[field] = nil }
-                    created["metadata"] = .object(metadata)
-                }
-                try await client.create(KubePath.secrets(namespace: namespace), created)
+                return .retry(message)
             }
-        } catch {
-            metrics.recordUnsealError(.update, namespace: namespace)
-            let message = "\(error)"
-            if (error as? ControllerError)?.httpStatus != 409 {
-                await event(object, type: "Warning", reason: "ErrUpdateFailed", message: message)
-                await writeStatus(object, synced: false, message: message)
-            }
-            return .retry(message)
         }
         await event(object, type: "Normal", reason: "Unsealed", message: "SealedSecret unsealed successfully")
         await writeStatus(object, synced: true, message: "")
         logger.info("unsealed", metadata: ["sealedsecret": "\(key)"])
         return .done
+    }
+
+    /// Runs CPU-bound work (RSA decryption) on a Dispatch thread instead of a Swift concurrency thread, so the
+    /// cooperative pool (one thread per core) keeps serving HTTP answers, watch events and the other workers
+    /// while keys are tried.
+    static func offCooperativePool<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { continuation in
+            DispatchQueue.global(qos: .userInitiated).async { continuation.resume(with: Result { try body() }) }
+        }
     }
 
     /// `--old-gc-behavior`: deletes the Secret of deleted SealedSecret `key` when that SealedSecret controlled it.
@@ -451,8 +491,8 @@ public final class Reconciler: Sendable {
             current["kind"] = .string(SealedSecret.kind)
             current["apiVersion"] = .string(SealedSecret.apiVersion)
             do {
-                let written = try await client.update(KubePath.sealedSecret(namespace: meta.namespace, name: meta.name) + "/status", current)
-                await cache.storeWritten(written)
+                // The answer is not parsed: the watch brings the written object (with its resourceVersion) to the cache.
+                try await client.update(KubePath.sealedSecret(namespace: meta.namespace, name: meta.name) + "/status", current, decode: false)
                 return
             } catch let error as ControllerError where error.httpStatus == 409 && attempt == 0 {
                 guard let fresh = try? await client.get(KubePath.sealedSecret(namespace: meta.namespace, name: meta.name)) else { break }

@@ -17,6 +17,17 @@ actor StandInCluster {
         let object: ManifestObject
         /// The object before this change (for label-selector watches: an object that stops matching is DELETED).
         var previous: ManifestObject? = nil
+        /// The object's JSON, encoded once for the answer and every watch line.
+        let json: String
+
+        init(revision: Int, resource: String, type: String, object: ManifestObject, previous: ManifestObject? = nil, json: String? = nil) {
+            self.revision = revision
+            self.resource = resource
+            self.type = type
+            self.object = object
+            self.previous = previous
+            self.json = json ?? ManifestWriter.compactJSON(.object(object))
+        }
     }
 
     struct Fault {
@@ -95,7 +106,7 @@ actor StandInCluster {
     func create(_ resource: String, _ object: ManifestObject) throws -> ManifestObject {
         let meta = object["metadata"]?.object ?? ManifestObject()
         guard let namespace = meta["namespace"]?.string else { throw TestFailure("no namespace") }
-        return try store(resource, namespace: namespace, object, method: "POST").1
+        return try store(resource, namespace: namespace, object, method: "POST").object
     }
 
     /// Replaces an object's spec/data/metadata as `kubectl apply` would.
@@ -148,8 +159,8 @@ actor StandInCluster {
                 return (201, Self.json(object), nil)
             }
             do {
-                let (status, stored) = try store(route.resource, namespace: namespace, object, method: "POST")
-                return (status, Self.json(stored), nil)
+                let stored = try store(route.resource, namespace: namespace, object, method: "POST")
+                return (stored.status, ByteBuffer(string: stored.json), nil)
             } catch let failure as APIFailure {
                 return (failure.status, Self.status(failure.status, failure.message, reason: failure.reason), nil)
             } catch {
@@ -158,8 +169,8 @@ actor StandInCluster {
         case ("PUT", _?, let subresource):
             guard let namespace = route.namespace, let object else { return (400, Self.status(400, "bad request"), nil) }
             do {
-                let (status, stored) = try store(route.resource, namespace: namespace, object, method: "PUT", statusOnly: subresource == "status")
-                return (status, Self.json(stored), nil)
+                let stored = try store(route.resource, namespace: namespace, object, method: "PUT", statusOnly: subresource == "status")
+                return (stored.status, ByteBuffer(string: stored.json), nil)
             } catch let failure as APIFailure {
                 return (failure.status, Self.status(failure.status, failure.message, reason: failure.reason), nil)
             } catch {
@@ -183,7 +194,7 @@ actor StandInCluster {
     }
 
     private func store(_ resource: String, namespace: String, _ input: ManifestObject, method: String,
-                       statusOnly: Bool = false) throws -> (Int, ManifestObject) {
+                       statusOnly: Bool = false) throws -> (status: Int, object: ManifestObject, json: String) {
         var object = input
         var meta = object["metadata"]?.object ?? ManifestObject()
         var name = meta["name"]?.string ?? ""
@@ -235,8 +246,9 @@ actor StandInCluster {
         meta["resourceVersion"] = .string(String(revision))
         object["metadata"] = .object(meta)
         objects[resource, default: [:]][key] = object
-        record(Entry(revision: revision, resource: resource, type: current == nil ? "ADDED" : "MODIFIED", object: object, previous: current))
-        return (current == nil ? 201 : 200, object)
+        let entry = Entry(revision: revision, resource: resource, type: current == nil ? "ADDED" : "MODIFIED", object: object, previous: current)
+        record(entry)
+        return (current == nil ? 201 : 200, object, entry.json)
     }
 
     private func setRevision(_ object: inout ManifestObject, _ value: Int) {
@@ -314,8 +326,8 @@ actor StandInCluster {
         if entry.type == "DELETED" { return matching(entry.object) ? entry : nil }
         switch (matching(entry.previous), matching(entry.object)) {
         case (true, true): return entry
-        case (false, true): return Entry(revision: entry.revision, resource: entry.resource, type: "ADDED", object: entry.object)
-        case (true, false): return Entry(revision: entry.revision, resource: entry.resource, type: "DELETED", object: entry.object)
+        case (false, true): return Entry(revision: entry.revision, resource: entry.resource, type: "ADDED", object: entry.object, json: entry.json)
+        case (true, false): return Entry(revision: entry.revision, resource: entry.resource, type: "DELETED", object: entry.object, json: entry.json)
         case (false, false): return nil
         }
     }
@@ -329,8 +341,7 @@ actor StandInCluster {
     }
 
     static func line(_ entry: Entry) -> ByteBuffer {
-        let event = ManifestObject(ordered: [("type", .string(entry.type)), ("object", .object(entry.object))])
-        return ByteBuffer(string: ManifestWriter.compactJSON(.object(event)) + "\n")
+        ByteBuffer(string: "{\"type\":\"\(entry.type)\",\"object\":" + entry.json + "}\n")
     }
 
     static func json(_ object: ManifestObject) -> ByteBuffer { ByteBuffer(string: ManifestWriter.compactJSON(.object(object))) }
