@@ -4,6 +4,7 @@ import Hummingbird
 import Logging
 import NIOCore
 import Sealing
+import ServiceLifecycle
 import Synchronization
 
 /// Everything `sealant controller` is configured with (flag names in the doc comments).
@@ -90,18 +91,21 @@ public final class ControllerService: Sendable {
                 metricsPort.set(port)
             },
             logger: logger)
-        // The extra tasks (the reconciler) run apart from the servers so a graceful shutdown can let them
-        // finish their work before the listeners close.
+        // The extra tasks (the reconciler) and the two HTTP servers run apart from the other loops, so a graceful
+        // shutdown can let the reconciler finish its work first and then shut the servers down gracefully
+        // (listeners closed, idle connections closed, requests in progress answered) rather than cancel them.
         let extras = Task {
             try await withThrowingTaskGroup(of: Void.self) { group in
                 for task in extraTasks { group.addTask { try await task() } }
                 try await group.waitForAll()
             }
         }
+        let servers = ServiceGroup(services: [apiApp, metricsApp], logger: logger)
+        let serving = Task { try await servers.run() }
+        let grace = configuration.shutdownGrace
         try await withTaskCancellationHandler {
             try await withThrowingTaskGroup(of: Bool.self) { group in
-                group.addTask { try await apiApp.run(); return false }
-                group.addTask { try await metricsApp.run(); return false }
+                group.addTask { try await serving.value; return false }
                 group.addTask { try await self.keyFollowLoop(); return false }
                 group.addTask { try await self.renewalLoop(); return false }
                 group.addTask { await self.signalLoop(); return false }
@@ -113,28 +117,41 @@ public final class ControllerService: Sendable {
                 defer { group.cancelAll() }
                 guard try await group.next() == true else { return }
                 logger.notice("shutting down: stopping the informers, finishing reconciles in progress",
-                              metadata: ["grace_seconds": "\(configuration.shutdownGrace)"])
+                              metadata: ["grace_seconds": "\(grace)"])
                 for hook in stopHooks { await hook() }
-                let finished = await withTaskGroup(of: Bool.self) { waiting in
-                    waiting.addTask { _ = await extras.result; return true }
-                    waiting.addTask {
-                        try? await Task.sleep(for: .milliseconds(Int64(self.configuration.shutdownGrace * 1000)))
-                        return false
-                    }
-                    defer { waiting.cancelAll() }
-                    return await waiting.next() ?? false
-                }
-                if !finished {
+                if !(await Self.finishes(within: grace, extras)) {
                     logger.warning("reconciles still running after the grace period; cancelling them")
                     extras.cancel()
                     _ = await extras.result
                 }
                 logger.notice("closing the HTTP listeners")
+                await servers.triggerGracefulShutdown()
+                if !(await Self.finishes(within: grace, serving)) {
+                    logger.warning("HTTP requests still running after the grace period; closing the servers")
+                    serving.cancel()
+                    _ = await serving.result
+                }
             }
         } onCancel: {
             extras.cancel()
+            serving.cancel()
         }
         extras.cancel()
+        serving.cancel()
+        _ = await serving.result
+    }
+
+    /// Whether `task` ends within `seconds`.
+    private static func finishes(within seconds: Double, _ task: Task<Void, any Error>) async -> Bool {
+        await withTaskGroup(of: Bool.self) { waiting in
+            waiting.addTask { _ = await task.result; return true }
+            waiting.addTask {
+                try? await Task.sleep(for: .milliseconds(Int64(seconds * 1000)))
+                return false
+            }
+            defer { waiting.cancelAll() }
+            return await waiting.next() ?? false
+        }
     }
 
     /// Starts a graceful shutdown (SIGTERM/SIGINT): informers stop, reconciles in progress finish (at most

@@ -376,6 +376,13 @@ struct FlagValueTests {
         }
     }
 
+    @Test func kubernetesTimestamps() {
+        #expect(GoDuration.rfc3339(Date(timeIntervalSince1970: 1_136_214_245.75)) == "2006-01-02T15:04:05Z")
+        #expect(GoDuration.rfc3339(Date(timeIntervalSince1970: 1_767_225_599)) == "2025-12-31T23:59:59Z")
+        let now = Date()
+        #expect(GoDuration.parseRFC3339(GoDuration.rfc3339(now)).map { abs($0.timeIntervalSince(now)) < 1 } == true)
+    }
+
     @Test func keyPrefixAndKeySecretMetadata() throws {
         try ControllerKeySecret.validatePrefix("sealed-secrets-key")
         for bad in ["", "Upper", "with_underscore", String(repeating: "a", count: 246)] {

@@ -3,6 +3,7 @@ import Hummingbird
 import Logging
 import NIOCore
 import Sealing
+import ServiceLifecycle
 @testable import Controller
 
 /// A stand-in Kubernetes API server for the reconciler tests, on 127.0.0.1 over plain HTTP. It speaks the
@@ -385,6 +386,7 @@ actor StandInCluster {
 /// Serves a `StandInCluster` over HTTP on 127.0.0.1.
 struct StandInAPIServer {
     let cluster: StandInCluster
+    let group: ServiceGroup
     let task: Task<Void, Error>
     let port: Int
 
@@ -406,15 +408,26 @@ struct StandInAPIServer {
         logger.logLevel = .critical
         let app = Application(responder: responder, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
                               onServerRunning: { latch.set($0.localAddress?.port ?? 0) }, logger: logger)
-        let task = Task { try await app.run() }
+        let group = ServiceGroup(services: [app], logger: logger)
+        let task = Task { try await group.run() }
         let port = await latch.value()
-        return StandInAPIServer(cluster: cluster, task: task, port: port)
+        return StandInAPIServer(cluster: cluster, group: group, task: task, port: port)
     }
 
+    /// Ends the watches, then shuts the server down gracefully (idle connections closed, requests answered).
     func stop() async {
         await cluster.dropWatches(abruptly: false)
-        task.cancel()
+        await group.triggerGracefulShutdown()
+        // A watch opened meanwhile would hold the shutdown: keep ending watches until the server is down.
+        let ending = Task {
+            for _ in 0..<100 {
+                try await Task.sleep(for: .milliseconds(50))
+                await cluster.dropWatches(abruptly: false)
+            }
+            task.cancel()
+        }
         _ = await task.result
+        ending.cancel()
     }
 }
 
