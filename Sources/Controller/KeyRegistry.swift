@@ -62,15 +62,16 @@ public struct KeySnapshot: Sendable {
     /// Unseals with every key, newest first (retired keys last).
     public var unsealer: Unsealer { Unsealer(keys: decryptionKeys.map(\.keyPair.privateKey)) }
 
-    /// Unseals trying the key with `fingerprint` first (the one that opened the last SealedSecret: most
-    /// SealedSecrets in a cluster were sealed for the same key, and a wrong key costs a full RSA decrypt).
-    public func unsealer(preferring fingerprint: String?) -> Unsealer {
+    /// The decryption keys with the one whose fingerprint is `fingerprint` first (the key that opened the last
+    /// SealedSecret: most SealedSecrets in a cluster were sealed for the same key, and every wrong key tried
+    /// costs a full RSA decryption), the rest newest first.
+    public func decryptionKeys(preferring fingerprint: String?) -> [ControllerKey] {
         let all = decryptionKeys
         guard let fingerprint, all.first?.fingerprint != fingerprint,
-              let index = all.firstIndex(where: { $0.fingerprint == fingerprint }) else { return unsealer }
+              let index = all.firstIndex(where: { $0.fingerprint == fingerprint }) else { return all }
         var ordered = all
         ordered.insert(ordered.remove(at: index), at: 0)
-        return Unsealer(keys: ordered.map(\.keyPair.privateKey))
+        return ordered
     }
 
     /// Seals with the newest key.

@@ -182,6 +182,8 @@ public final class Reconciler: Sendable {
     let cache: ObjectCache
     private let logger: Logger
     private let informerTask = Mutex<Task<Void, Never>?>(nil)
+    /// Fingerprint of the key that opened the last SealedSecret; it is tried first next time.
+    let lastOpeningKey = Mutex<String?>(nil)
 
     public init(client: KubernetesClient, registry: KeyRegistry, metrics: ControllerMetrics, options: ReconcilerOptions, logger: Logger) {
         self.client = client
@@ -301,8 +303,11 @@ public final class Reconciler: Sendable {
         let desired: Secret
         do {
             sealed = try SealedSecret(manifest: .object(full), source: "SealedSecret \(key)")
-            let unsealer = await registry.snapshot().unsealer
-            desired = try await Self.offCooperativePool { try unsealer.unseal(sealed) }
+            let keys = await registry.snapshot().decryptionKeys(preferring: lastOpeningKey.withLock { $0 })
+            let unsealer = Unsealer(keys: keys.map(\.keyPair.privateKey))
+            let (secret, used) = try await Self.offCooperativePool { try unsealer.unsealReportingKey(sealed) }
+            desired = secret
+            if let used { lastOpeningKey.withLock { $0 = keys[used].fingerprint } }
         } catch {
             metrics.recordUnsealError(.unseal, namespace: namespace)
             let message = "Failed to unseal: \(error)"

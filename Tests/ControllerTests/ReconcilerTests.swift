@@ -336,6 +336,36 @@ struct ReconcilerFlagTests {
         await harness.stop()
     }
 
+    @Test func theKeyThatOpenedTheLastSealedSecretIsTriedFirst() async throws {
+        let harness = try await ReconcilerHarness.start()
+        // A newer key seals; the SealedSecrets below were sealed for the older upstream key.
+        let newer = try KeyPair.generate(bits: 2048, now: Date())
+        try writeKeySecret(newer, name: "newer", into: harness.directory)
+        try await harness.reconciler.registry.reload()
+        let snapshot = await harness.reconciler.registry.snapshot()
+        let upstream = try KeyFingerprint.of(try Fixtures.upstreamKeyPair().privateKey)
+        #expect(snapshot.newest?.name == "newer")
+        #expect(snapshot.decryptionKeys(preferring: nil).map(\.name) == ["newer", "upstream"])
+        #expect(snapshot.decryptionKeys(preferring: upstream).map(\.name) == ["upstream", "newer"])
+        #expect(snapshot.decryptionKeys(preferring: "SHA256:unknown").map(\.name) == ["newer", "upstream"])
+
+        #expect(harness.reconciler.lastOpeningKey.withLock { $0 } == nil)
+        try await harness.cluster.create("sealedsecrets", try ReconcilerHarness.sealed("p", "old", items: ["k": "1"]))
+        #expect(await eventually { ReconcilerHarness.data(await harness.cluster.object("secrets", "p", "old")) == ["k": "1"] })
+        #expect(harness.reconciler.lastOpeningKey.withLock { $0 } == upstream)
+
+        // One sealed for the newer key: still opens (the preferred key is only tried first), and becomes preferred.
+        var meta = ObjectMeta()
+        meta.name = "new"
+        meta.namespace = "p"
+        let sealedForNewer = try Sealer(publicKey: try newer.certificate.publicKey())
+            .seal(Secret(metadata: meta, type: "Opaque", data: ["k": Array("2".utf8)]))
+        try await harness.cluster.create("sealedsecrets", try #require(sealedForNewer.manifest().object))
+        #expect(await eventually { ReconcilerHarness.data(await harness.cluster.object("secrets", "p", "new")) == ["k": "2"] })
+        #expect(harness.reconciler.lastOpeningKey.withLock { $0 } == (try KeyFingerprint.of(newer.privateKey)))
+        await harness.stop()
+    }
+
     @Test func additionalNamespacesWatchTheControllerNamespaceAndThoseOnly() async throws {
         let namespaces = ReconcilerOptions.watchedNamespaces(namespaces: nil, allNamespaces: true, additional: "team-a, team-b,team-a",
                                                              controllerNamespace: "kube-system")
