@@ -14,6 +14,8 @@ public struct ReconcilerOptions: Sendable {
     /// Delete the Secret of a deleted SealedSecret ourselves instead of leaving it to Kubernetes garbage
     /// collection through the ownerReference (`--old-gc-behavior`).
     public var oldGCBehavior = false
+    /// Unseal SealedSecrets in the deprecated whole-object `spec.data` form (`--accept-deprecated-v1-data`).
+    public var acceptDeprecatedV1Data = true
     /// Retries of a failing SealedSecret before it is left alone until it changes (`--max-unseal-retries`).
     public var maxUnsealRetries = 5
     /// Write `status` (`--update-status`).
@@ -303,6 +305,9 @@ public final class Reconciler: Sendable {
         let desired: Secret
         do {
             sealed = try SealedSecret(manifest: .object(full), source: "SealedSecret \(key)")
+            if sealed.legacyData != nil && !options.acceptDeprecatedV1Data {
+                throw ControllerError.deprecatedData(object: key)
+            }
             let keys = await registry.snapshot().decryptionKeys(preferring: lastOpeningKey.withLock { $0 })
             let unsealer = Unsealer(keys: keys.map(\.keyPair.privateKey))
             let (secret, used) = try await Self.offCooperativePool { try unsealer.unsealReportingKey(sealed) }

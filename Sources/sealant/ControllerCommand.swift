@@ -31,6 +31,8 @@ struct ControllerCommand: AsyncParsableCommand {
     @Flag(inversion: .prefixedNo, help: "Don't watch Secrets (deleted Secrets are not recreated).") var skipRecreate = false
     @Flag(inversion: .prefixedNo, help: "Delete the Secret of a deleted SealedSecret instead of leaving it to garbage collection.")
     var oldGcBehavior = false
+    @Flag(inversion: .prefixedNo, help: "Unseal SealedSecrets in the deprecated whole-object spec.data form.")
+    var acceptDeprecatedV1Data = true
     @Flag(inversion: .prefixedNo, help: "Watch the key Secrets (off: re-read them every --key-reload-interval).")
     var watchForSecrets = true
     @Option(help: "Labels of new key Secrets (k=v,...).") var privatekeyLabels = ""
@@ -144,6 +146,7 @@ struct ControllerCommand: AsyncParsableCommand {
                                                            additional: additionalNamespaces, controllerNamespace: controllerNamespace)
                 options.labelSelector = selector?.description
                 options.oldGCBehavior = oldGcBehavior
+                options.acceptDeprecatedV1Data = acceptDeprecatedV1Data
                 options.maxUnsealRetries = maxUnsealRetries
                 options.updateStatus = updateStatus
                 options.skipRecreate = skipRecreate
@@ -169,7 +172,8 @@ struct ControllerCommand: AsyncParsableCommand {
     }
 
     /// Boolean flags that upstream (Go) spells `--flag=true|false`; ArgumentParser wants `--flag` / `--no-flag`.
-    static let booleanFlags: Set<String> = ["all-namespaces", "update-status", "skip-recreate", "old-gc-behavior", "watch-for-secrets"]
+    static let booleanFlags: Set<String> = ["all-namespaces", "update-status", "skip-recreate", "old-gc-behavior", "watch-for-secrets",
+                                            "accept-deprecated-v1-data"]
 
     /// Rewrites `--flag=true` to `--flag` and `--flag=false` to `--no-flag` for `booleanFlags` (controller only).
     static func normalized(_ arguments: [String]) -> [String] {

@@ -366,6 +366,34 @@ struct ReconcilerFlagTests {
         await harness.stop()
     }
 
+    static func legacySealedSecret(_ namespace: String, _ name: String) throws -> ManifestObject {
+        let inner = #"{"apiVersion":"v1","kind":"Secret","metadata":{"name":"\#(name)","namespace":"\#(namespace)"},"data":{"k":"dmFsdWU="}}"#
+        let blob = try HybridCipher.seal(Array(inner.utf8), publicKey: try Fixtures.upstreamKeyPair().certificate.publicKey(),
+                                         label: Array("\(namespace)/\(name)".utf8))
+        return ManifestObject(ordered: [
+            ("apiVersion", .string(SealedSecret.apiVersion)), ("kind", .string(SealedSecret.kind)),
+            ("metadata", .object(ManifestObject(ordered: [("name", .string(name)), ("namespace", .string(namespace))]))),
+            ("spec", .object(ManifestObject(ordered: [("data", .string(Data(blob).base64EncodedString()))]))),
+        ])
+    }
+
+    @Test(arguments: [true, false])
+    func deprecatedSpecDataFollowsAcceptDeprecatedV1Data(_ accept: Bool) async throws {
+        let harness = try await ReconcilerHarness.start { $0.acceptDeprecatedV1Data = accept }
+        try await harness.cluster.create("sealedsecrets", try Self.legacySealedSecret("p", "old"))
+        #expect(await eventually { await ReconcilerHarness.condition(harness.cluster.object("sealedsecrets", "p", "old")) != nil })
+        let condition = ReconcilerHarness.condition(await harness.cluster.object("sealedsecrets", "p", "old"))
+        if accept {
+            #expect(condition?["status"]?.string == "True")
+            #expect(ReconcilerHarness.data(await harness.cluster.object("secrets", "p", "old")) == ["k": "value"])
+        } else {
+            #expect(condition?["status"]?.string == "False")
+            #expect(condition?["message"]?.string?.contains("--accept-deprecated-v1-data=false") == true)
+            #expect(await harness.cluster.object("secrets", "p", "old") == nil)
+        }
+        await harness.stop()
+    }
+
     @Test func additionalNamespacesWatchTheControllerNamespaceAndThoseOnly() async throws {
         let namespaces = ReconcilerOptions.watchedNamespaces(namespaces: nil, allNamespaces: true, additional: "team-a, team-b,team-a",
                                                              controllerNamespace: "kube-system")
