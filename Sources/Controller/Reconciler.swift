@@ -409,6 +409,11 @@ public final class Reconciler: Sendable {
         guard parts.count == 2 else { return .done }
         let path = KubePath.secret(namespace: parts[0], name: parts[1])
         do {
+            // A SealedSecret relabelled out of --label-selector looks deleted to the watch: make sure it is gone.
+            if let still = try await client.get(KubePath.sealedSecret(namespace: parts[0], name: parts[1])),
+               still["metadata"]?.object?["uid"]?.string == uid {
+                return .done
+            }
             guard let existing = try await client.get(path),
                   Self.isControlled(ObjectMeta(existing["metadata"]?.object ?? ManifestObject()), by: uid) else { return .done }
             try await client.delete(path)

@@ -312,6 +312,17 @@ struct ReconcilerFlagTests {
         await harness.stop()
     }
 
+    @Test func oldGCBehaviorKeepsTheSecretOfASealedSecretRelabelledOutOfTheSelector() async throws {
+        let harness = try await ReconcilerHarness.start { $0.oldGCBehavior = true; $0.labelSelector = "team=a" }
+        try await harness.cluster.create("sealedsecrets", ReconcilerFlagTests.labelled(try ReconcilerHarness.sealed("p", "moved", items: ["k": "1"]), ["team": "a"]))
+        #expect(await eventually { await harness.cluster.object("secrets", "p", "moved") != nil })
+        try await harness.cluster.replace("sealedsecrets", ReconcilerFlagTests.labelled(try #require(await harness.cluster.object("sealedsecrets", "p", "moved")), ["team": "b"]))
+        #expect(await eventually { await harness.cluster.requestCount("GET /apis/bitnami.com/v1alpha1/namespaces/p/sealedsecrets/moved") == 1 })
+        #expect(await harness.cluster.object("secrets", "p", "moved") != nil)
+        #expect(await harness.cluster.requestCount("DELETE ") == 0)
+        await harness.stop()
+    }
+
     @Test func withoutOldGCBehaviorTheSecretIsLeftToGarbageCollection() async throws {
         let harness = try await ReconcilerHarness.start()
         try await harness.cluster.create("sealedsecrets", try ReconcilerHarness.sealed("p", "gone", items: ["k": "1"]))
