@@ -247,16 +247,36 @@ final class PortLatch: Sendable {
 }
 
 extension ControllerService {
-    /// SIGTERM and SIGINT start a graceful shutdown (`shutDown()`) instead of killing the process.
-    public func stopOnTerminationSignals() {
+    /// SIGTERM and SIGINT start a graceful shutdown (`shutDown()`) instead of killing the process; a second
+    /// one calls `onRepeat` (the command exits at once).
+    public func stopOnTerminationSignals(onRepeat: @escaping @Sendable () -> Void = {}) {
+        let received = SignalCount()
         for (number, name) in [(SIGTERM, "SIGTERM"), (SIGINT, "SIGINT")] {
             let stream = SignalStream.signals(number)
             Task { [logger] in
                 for await _ in stream {
-                    logger.notice("received \(name)")
-                    self.shutDown()
+                    let count = received.increment()
+                    if count == 1 {
+                        logger.notice("received \(name)")
+                        self.shutDown()
+                    } else {
+                        logger.warning("received \(name) again; exiting without waiting")
+                        onRepeat()
+                    }
                 }
             }
+        }
+    }
+}
+
+/// How many termination signals arrived.
+private final class SignalCount: Sendable {
+    private let count = Mutex(0)
+
+    func increment() -> Int {
+        count.withLock { value -> Int in
+            value += 1
+            return value
         }
     }
 }

@@ -159,7 +159,7 @@ struct ControllerCommand: AsyncParsableCommand {
             throw CLIError(String(describing: error))
         }
         do {
-            service.stopOnTerminationSignals()
+            service.stopOnTerminationSignals(onRepeat: { Foundation.exit(1) })
             try await service.run(extraTasks: tasks, stopHooks: stopHooks)
             await client?.shutdown()
         } catch is CancellationError {

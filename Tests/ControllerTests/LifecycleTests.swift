@@ -100,6 +100,67 @@ struct LifecycleTests {
         #expect(!Self.accepts(port: port))
     }
 
+    /// A kubeconfig file for the stand-in API server.
+    static func kubeconfig(for server: StandInAPIServer, in root: String) throws -> String {
+        let path = root + "/kubeconfig"
+        try """
+        apiVersion: v1
+        kind: Config
+        current-context: stand-in
+        clusters:
+        - name: stand-in
+          cluster:
+            server: \(server.url)
+        contexts:
+        - name: stand-in
+          context:
+            cluster: stand-in
+            namespace: kube-system
+        users: []
+        """.write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
+    @Test func sigtermWhenIdleInAClusterWithWatchedKeys() async throws {
+        let root = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let server = try await StandInAPIServer.start()
+        try await server.cluster.create("secrets", try KubernetesKeyStoreTests.keySecret(try Fixtures.upstreamKeyPair(), name: "byo", label: "active"))
+        let controller = try ControllerProcess(
+            ["--kubeconfig", try Self.kubeconfig(for: server, in: root), "--listen-addr", "127.0.0.1:0",
+             "--listen-metrics-addr", "127.0.0.1:0", "--log-format", "json", "--key-renew-period", "0"], directory: root)
+        _ = try #require(await controller.apiPort(), "no listening line in: \(controller.log)")
+        // SealedSecrets, Secrets and the key Secrets are watched.
+        #expect(await eventually(30) { await server.cluster.openWatches == 3 })
+        try await server.cluster.create("sealedsecrets", try ReconcilerHarness.sealed("app", "db", items: ["password": "s3"]))
+        #expect(await eventually(30) { await server.cluster.object("secrets", "app", "db") != nil })
+        kill(controller.process.processIdentifier, SIGTERM)
+        let status = await controller.waitForExit()
+        #expect(status == 0, "exit status \(String(describing: status)); log: \(controller.log.suffix(3000))")
+        await server.stop()
+    }
+
+    @Test func aSecondSignalExitsWithoutWaiting() async throws {
+        let root = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let server = try await StandInAPIServer.start()
+        let controller = try ControllerProcess(
+            ["--kubeconfig", try Self.kubeconfig(for: server, in: root), "--key-dir", try Self.keyDirectory(root),
+             "--listen-addr", "127.0.0.1:0", "--listen-metrics-addr", "127.0.0.1:0", "--log-format", "json",
+             "--key-renew-period", "0", "--shutdown-grace-period", "60s"], directory: root)
+        _ = try #require(await controller.apiPort(), "no listening line in: \(controller.log)")
+        #expect(await eventually(30) { await server.cluster.openWatches == 2 })
+        await server.cluster.setDelay(.seconds(20))
+        try await server.cluster.create("sealedsecrets", try ReconcilerHarness.sealed("app", "slow", items: ["k": "v"]))
+        #expect(await eventually(30) { await server.cluster.requestCount("POST /api/v1/namespaces/app/secrets") == 1 })
+        kill(controller.process.processIdentifier, SIGTERM)
+        #expect(await eventually { controller.log.contains("shutting down") })
+        kill(controller.process.processIdentifier, SIGINT)
+        #expect(await controller.waitForExit(seconds: 10) == 1, "the reconcile in progress would hold it for 20 s")
+        await server.cluster.setDelay(.zero)
+        await server.stop()
+    }
+
     @Test func sigtermLetsTheReconcileInProgressFinish() async throws {
         let root = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: root) }

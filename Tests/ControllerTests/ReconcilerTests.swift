@@ -305,8 +305,12 @@ struct ReconcilerFlagTests {
         await harness.cluster.remove("sealedsecrets", "p", "gone")
         await harness.cluster.remove("sealedsecrets", "p", "kept")
         #expect(await eventually { await harness.cluster.object("secrets", "p", "gone") == nil })
-        // The deleted SealedSecret's Secret is read (created without a read: the Secret informer knew it was new).
-        #expect(await eventually { await harness.cluster.requestCount("GET /api/v1/namespaces/p/secrets/kept") == 1 })
+        // The reconcile of the deleted SealedSecret checks it is gone, reads the Secret, finds another owner, stops.
+        #expect(await eventually {
+            let checked = await harness.cluster.requestCount("GET /apis/bitnami.com/v1alpha1/namespaces/p/sealedsecrets/kept") >= 1
+            let idle = await harness.reconciler.queue.count == 0
+            return checked && idle
+        })
         #expect(await harness.cluster.object("secrets", "p", "kept") != nil)
         #expect(await harness.cluster.requestCount("DELETE /api/v1/namespaces/p/secrets/kept") == 0)
         await harness.stop()
@@ -317,7 +321,13 @@ struct ReconcilerFlagTests {
         try await harness.cluster.create("sealedsecrets", ReconcilerFlagTests.labelled(try ReconcilerHarness.sealed("p", "moved", items: ["k": "1"]), ["team": "a"]))
         #expect(await eventually { await harness.cluster.object("secrets", "p", "moved") != nil })
         try await harness.cluster.replace("sealedsecrets", ReconcilerFlagTests.labelled(try #require(await harness.cluster.object("sealedsecrets", "p", "moved")), ["team": "b"]))
-        #expect(await eventually { await harness.cluster.requestCount("GET /apis/bitnami.com/v1alpha1/namespaces/p/sealedsecrets/moved") == 1 })
+        // The watch reports it deleted; the reconcile that follows reads the SealedSecret, finds it, and stops.
+        #expect(await eventually {
+            let gone = await harness.reconciler.cache.sealedSecret("p/moved") == nil
+            let read = await harness.cluster.requestCount("GET /apis/bitnami.com/v1alpha1/namespaces/p/sealedsecrets/moved") >= 1
+            let idle = await harness.reconciler.queue.count == 0
+            return gone && read && idle
+        })
         #expect(await harness.cluster.object("secrets", "p", "moved") != nil)
         #expect(await harness.cluster.requestCount("DELETE ") == 0)
         await harness.stop()
