@@ -4,6 +4,7 @@ import Hummingbird
 import Logging
 import NIOCore
 import Sealing
+import ServiceLifecycle
 import Synchronization
 
 /// Everything `sealant controller` is configured with (flag names in the doc comments).
@@ -20,8 +21,13 @@ public struct ControllerConfiguration: Sendable {
     public var keyCutoff: Date?
     /// `--key-order-priority`.
     public var keyOrder = KeyOrderPriority.certNotBefore
-    /// How often the key store is read again to pick up keys added, relabelled or removed (`--key-reload-interval`).
+    /// How often a key directory (or, without a watch, the key Secrets) is read again to pick up keys added,
+    /// relabelled or removed (`--key-reload-interval`; 0 = never).
     public var keyReloadInterval: Double = 30
+    /// Watch the key Secrets in a cluster instead of polling them (`--watch-for-secrets`).
+    public var watchKeySecrets = true
+    /// How long a graceful shutdown waits for reconciles in progress, in seconds.
+    public var shutdownGrace: Double = 10
     /// API limits (`--rate-limit`, `--rate-limit-burst`, `--max-request-bytes`, `--read-timeout`, `--write-timeout`).
     public var limits = APILimits()
 
@@ -40,6 +46,7 @@ public final class ControllerService: Sendable {
     private let logger: Logger
     private let apiPort = PortLatch()
     private let metricsPort = PortLatch()
+    private let stopRequest = AsyncStream<Void>.makeStream()
 
     public init(configuration: ControllerConfiguration, store: any KeyStore, metrics: ControllerMetrics = ControllerMetrics(),
                 logger: Logger) {
@@ -55,8 +62,9 @@ public final class ControllerService: Sendable {
     public func boundMetricsPort() async -> Int { await metricsPort.value() }
 
     /// Loads or creates the keys, then serves (and runs `extraTasks`, e.g. the reconciler, once keys are
-    /// loaded) until cancelled or until a task fails.
-    public func run(extraTasks: [@Sendable () async throws -> Void] = []) async throws {
+    /// loaded) until cancelled, until a task fails, or until `shutDown()` (which returns normally).
+    /// `stopHooks` run at a graceful shutdown, before waiting for `extraTasks` to end (the reconciler's `stop`).
+    public func run(extraTasks: [@Sendable () async throws -> Void] = [], stopHooks: [@Sendable () async -> Void] = []) async throws {
         try await registry.start(cutoff: configuration.keyCutoff)
         if let newest = await registry.snapshot().newest {
             logger.info("sealing with key", metadata: ["fingerprint": "\(newest.fingerprint)", "secret": "\(newest.name)"])
@@ -83,28 +91,80 @@ public final class ControllerService: Sendable {
                 metricsPort.set(port)
             },
             logger: logger)
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { try await apiApp.run() }
-            group.addTask { try await metricsApp.run() }
-            group.addTask { try await self.reloadLoop() }
-            group.addTask { try await self.renewalLoop() }
-            group.addTask { await self.signalLoop() }
-            for task in extraTasks { group.addTask { try await task() } }
-            defer { group.cancelAll() }
-            try await group.next()
+        // The extra tasks (the reconciler) and the two HTTP servers run apart from the other loops, so a graceful
+        // shutdown can let the reconciler finish its work first and then shut the servers down gracefully
+        // (listeners closed, idle connections closed, requests in progress answered) rather than cancel them.
+        let extras = Task {
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for task in extraTasks { group.addTask { try await task() } }
+                try await group.waitForAll()
+            }
+        }
+        let servers = ServiceGroup(services: [apiApp, metricsApp], logger: logger)
+        let serving = Task { try await servers.run() }
+        let grace = configuration.shutdownGrace
+        try await withTaskCancellationHandler {
+            try await withThrowingTaskGroup(of: Bool.self) { group in
+                group.addTask { try await serving.value; return false }
+                group.addTask { try await self.keyFollowLoop(); return false }
+                group.addTask { try await self.renewalLoop(); return false }
+                group.addTask { await self.signalLoop(); return false }
+                if !extraTasks.isEmpty { group.addTask { try await extras.value; return false } }
+                group.addTask {
+                    for await _ in self.stopRequest.stream { return true }
+                    return !Task.isCancelled
+                }
+                defer { group.cancelAll() }
+                guard try await group.next() == true else { return }
+                logger.notice("shutting down: stopping the informers, finishing reconciles in progress",
+                              metadata: ["grace_seconds": "\(grace)"])
+                for hook in stopHooks { await hook() }
+                if !(await Self.finishes(within: grace, extras)) {
+                    logger.warning("reconciles still running after the grace period; cancelling them")
+                    extras.cancel()
+                    _ = await extras.result
+                }
+                logger.notice("closing the HTTP listeners")
+                await servers.triggerGracefulShutdown()
+                if !(await Self.finishes(within: grace, serving)) {
+                    logger.warning("HTTP requests still running after the grace period; closing the servers")
+                    serving.cancel()
+                    _ = await serving.result
+                }
+            }
+        } onCancel: {
+            extras.cancel()
+            serving.cancel()
+        }
+        extras.cancel()
+        serving.cancel()
+        _ = await serving.result
+    }
+
+    /// Whether `task` ends within `seconds`.
+    private static func finishes(within seconds: Double, _ task: Task<Void, any Error>) async -> Bool {
+        await withTaskGroup(of: Bool.self) { waiting in
+            waiting.addTask { _ = await task.result; return true }
+            waiting.addTask {
+                try? await Task.sleep(for: .milliseconds(Int64(seconds * 1000)))
+                return false
+            }
+            defer { waiting.cancelAll() }
+            return await waiting.next() ?? false
         }
     }
 
-    /// Re-reads the key store every `keyReloadInterval` seconds.
-    func reloadLoop() async throws {
-        guard configuration.keyReloadInterval > 0 else { return try await sleepForever() }
-        while !Task.isCancelled {
-            try await Task.sleep(for: .milliseconds(Int64(configuration.keyReloadInterval * 1000)))
-            do {
-                try await registry.reload()
-            } catch {
-                logger.error("reloading keys failed", metadata: ["store": "\(registry.store.location)", "error": "\(error)"])
-            }
+    /// Starts a graceful shutdown (SIGTERM/SIGINT): informers stop, reconciles in progress finish (at most
+    /// `shutdownGrace` seconds), then the listeners close and `run` returns normally.
+    public func shutDown() {
+        stopRequest.continuation.yield()
+    }
+
+    /// Follows the key store: a watch on the key Secrets in a cluster, polling for a key directory.
+    func keyFollowLoop() async throws {
+        try await registry.store.follow(watch: configuration.watchKeySecrets, pollInterval: configuration.keyReloadInterval,
+                                        logger: logger) { [registry] secrets in
+            await registry.apply(secrets)
         }
     }
 
@@ -182,6 +242,41 @@ final class PortLatch: Sendable {
                 return nil
             }
             if let ready { continuation.resume(returning: ready) }
+        }
+    }
+}
+
+extension ControllerService {
+    /// SIGTERM and SIGINT start a graceful shutdown (`shutDown()`) instead of killing the process; a second
+    /// one calls `onRepeat` (the command exits at once).
+    public func stopOnTerminationSignals(onRepeat: @escaping @Sendable () -> Void = {}) {
+        let received = SignalCount()
+        for (number, name) in [(SIGTERM, "SIGTERM"), (SIGINT, "SIGINT")] {
+            let stream = SignalStream.signals(number)
+            Task { [logger] in
+                for await _ in stream {
+                    let count = received.increment()
+                    if count == 1 {
+                        logger.notice("received \(name)")
+                        self.shutDown()
+                    } else {
+                        logger.warning("received \(name) again; exiting without waiting")
+                        onRepeat()
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// How many termination signals arrived.
+private final class SignalCount: Sendable {
+    private let count = Mutex(0)
+
+    func increment() -> Int {
+        count.withLock { value -> Int in
+            value += 1
+            return value
         }
     }
 }

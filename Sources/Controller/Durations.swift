@@ -38,7 +38,12 @@ public enum GoDuration {
 
     /// RFC 3339 UTC text with whole seconds, as Kubernetes writes timestamps.
     static func rfc3339(_ date: Date) -> String {
-        date.formatted(Date.ISO8601FormatStyle())
+        // By hand (gmtime_r): every reconcile writes two timestamps, and FormatStyle costs tens of µs each.
+        var seconds = time_t(date.timeIntervalSince1970.rounded(.down))
+        var parts = tm()
+        gmtime_r(&seconds, &parts)
+        func two(_ value: Int32) -> String { value < 10 ? "0\(value)" : "\(value)" }
+        return "\(parts.tm_year + 1900)-\(two(parts.tm_mon + 1))-\(two(parts.tm_mday))T\(two(parts.tm_hour)):\(two(parts.tm_min)):\(two(parts.tm_sec))Z"
     }
 
     /// Parses a Kubernetes timestamp (whole or fractional seconds).

@@ -14,6 +14,8 @@ public enum ControllerError: Error, CustomStringConvertible, Sendable, Equatable
     case transport(object: String, reason: String)
     /// A kubeconfig or in-cluster configuration could not be used.
     case kubeconfig(source: String, reason: String)
+    /// A SealedSecret uses the deprecated `spec.data` form while `--accept-deprecated-v1-data=false`.
+    case deprecatedData(object: String)
 
     public var description: String {
         switch self {
@@ -23,6 +25,8 @@ public enum ControllerError: Error, CustomStringConvertible, Sendable, Equatable
         case .kubernetes(let object, let status, let reason): return "\(object): HTTP \(status): \(reason)"
         case .transport(let object, let reason): return "\(object): \(reason)"
         case .kubeconfig(let source, let reason): return "\(source): \(reason)"
+        case .deprecatedData(let object):
+            return "SealedSecret \(object): the deprecated spec.data form is refused (--accept-deprecated-v1-data=false)"
         }
     }
 

@@ -23,11 +23,15 @@ public struct Informer: Sendable {
     public let watchTimeoutSeconds: Int
     /// Longest backoff between failed attempts, in seconds.
     public let maxBackoff: Double
+    /// Only objects matching this label selector (list and watch).
+    public let labelSelector: String?
     private let logger: Logger
 
-    public init(client: KubernetesClient, path: String, watchTimeoutSeconds: Int = 300, maxBackoff: Double = 30, logger: Logger) {
+    public init(client: KubernetesClient, path: String, labelSelector: String? = nil, watchTimeoutSeconds: Int = 300,
+                maxBackoff: Double = 30, logger: Logger) {
         self.client = client
         self.path = path
+        self.labelSelector = labelSelector.flatMap { $0.isEmpty ? nil : $0 }
         self.watchTimeoutSeconds = watchTimeoutSeconds
         self.maxBackoff = maxBackoff
         self.logger = logger
@@ -43,7 +47,7 @@ public struct Informer: Sendable {
                 if let resourceVersion {
                     version = resourceVersion
                 } else {
-                    let (items, listed) = try await client.list(path)
+                    let (items, listed) = try await client.list(path, labelSelector: labelSelector)
                     logger.debug("listed", metadata: ["path": "\(path)", "count": "\(items.count)", "resourceVersion": "\(listed)"])
                     await handle(.replaced(items))
                     resourceVersion = listed
@@ -51,7 +55,8 @@ public struct Informer: Sendable {
                 }
                 let started = ContinuousClock.now
                 var events = 0
-                for try await event in client.watch(path, resourceVersion: version, timeoutSeconds: watchTimeoutSeconds) {
+                for try await event in client.watch(path, resourceVersion: version, timeoutSeconds: watchTimeoutSeconds,
+                                                           labelSelector: labelSelector) {
                     events += 1
                     failures = 0
                     if let seen = event.object["metadata"]?.object?["resourceVersion"]?.string, !seen.isEmpty {

@@ -39,16 +39,40 @@ public struct KeyGenerationOptions: Sendable {
     }
 }
 
-/// A consistent view of the registered keys: the newest seals and is served, every key decrypts.
+/// A consistent view of the registered keys: the newest active key seals and is served; every key decrypts,
+/// including keys whose Secret was removed or relabelled while running (kept in memory until a restart, as
+/// upstream does, so SealedSecrets sealed for them keep unsealing).
 public struct KeySnapshot: Sendable {
-    /// Keys, newest first.
+    /// Active keys (their Secret is labelled active), newest first.
     public let keys: [ControllerKey]
+    /// Keys whose Secret went away or stopped being labelled active while running: they decrypt, never seal.
+    public let retired: [ControllerKey]
+
+    public init(keys: [ControllerKey], retired: [ControllerKey] = []) {
+        self.keys = keys
+        self.retired = retired
+    }
 
     /// The key that seals.
     public var newest: ControllerKey? { keys.first }
 
-    /// Unseals with every key, newest first.
-    public var unsealer: Unsealer { Unsealer(keys: keys.map(\.keyPair.privateKey)) }
+    /// Every key that decrypts: active ones newest first, then retired ones.
+    public var decryptionKeys: [ControllerKey] { keys + retired }
+
+    /// Unseals with every key, newest first (retired keys last).
+    public var unsealer: Unsealer { Unsealer(keys: decryptionKeys.map(\.keyPair.privateKey)) }
+
+    /// The decryption keys with the one whose fingerprint is `fingerprint` first (the key that opened the last
+    /// SealedSecret: most SealedSecrets in a cluster were sealed for the same key, and every wrong key tried
+    /// costs a full RSA decryption), the rest newest first.
+    public func decryptionKeys(preferring fingerprint: String?) -> [ControllerKey] {
+        let all = decryptionKeys
+        guard let fingerprint, all.first?.fingerprint != fingerprint,
+              let index = all.firstIndex(where: { $0.fingerprint == fingerprint }) else { return all }
+        var ordered = all
+        ordered.insert(ordered.remove(at: index), at: 0)
+        return ordered
+    }
 
     /// Seals with the newest key.
     public func sealer() throws -> Sealer {
@@ -57,8 +81,10 @@ public struct KeySnapshot: Sendable {
     }
 }
 
-/// The controller's key registry: loads keys from a `KeyStore`, reloads them while running, and adds new
-/// ones (at start, on the renewal timer, on SIGUSR1). Keys are never deleted.
+/// The controller's key registry: loads keys from a `KeyStore`, follows changes while running (a watch in a
+/// cluster, polling for a key directory), and adds new ones (at start, on the renewal timer, on SIGUSR1).
+/// Keys are never deleted; a key whose Secret disappears or is relabelled stops sealing but keeps decrypting
+/// until the controller restarts (upstream keeps its keys in memory the same way).
 public actor KeyRegistry {
     /// Where keys are kept.
     public nonisolated let store: any KeyStore
@@ -68,6 +94,8 @@ public actor KeyRegistry {
     public nonisolated let order: KeyOrderPriority
     private let logger: Logger
     private var keys: [String: ControllerKey] = [:]
+    private var retired: [String: ControllerKey] = [:]
+    private var justAdded: [String: Date] = [:]
     private var current = KeySnapshot(keys: [])
 
     public init(store: any KeyStore, generation: KeyGenerationOptions = KeyGenerationOptions(),
@@ -81,11 +109,17 @@ public actor KeyRegistry {
     /// The current keys.
     public func snapshot() -> KeySnapshot { current }
 
-    /// Reads the store again: keys added are registered, keys removed or relabelled are dropped from the
-    /// registry (their Secrets are never touched). Returns the fingerprints added and removed.
+    /// Reads the store again and applies what it holds (see `apply`).
     @discardableResult
     public func reload() async throws -> (added: [String], removed: [String]) {
-        let stored = try await store.activeKeySecrets()
+        apply(try await store.activeKeySecrets())
+    }
+
+    /// Makes `stored` (every key Secret currently labelled active) the active set: new keys are registered,
+    /// keys no longer there are retired (they decrypt but no longer seal or get served), retired keys that
+    /// come back are active again. Their Secrets are never touched. Returns the fingerprints added and retired.
+    @discardableResult
+    public func apply(_ stored: [StoredKeySecret]) -> (added: [String], removed: [String]) {
         var fresh: [String: ControllerKey] = [:]
         for item in stored {
             do {
@@ -97,13 +131,19 @@ public actor KeyRegistry {
             }
         }
         let added = fresh.keys.filter { keys[$0] == nil }.sorted()
+        // A key we just wrote may not be in a watch's view yet: it is not retired for a minute.
+        let now = Date()
+        justAdded = justAdded.filter { now.timeIntervalSince($0.value) < 60 }
+        for fingerprint in justAdded.keys where fresh[fingerprint] == nil { fresh[fingerprint] = keys[fingerprint] }
         let removed = keys.keys.filter { fresh[$0] == nil }.sorted()
         for fingerprint in added {
+            retired[fingerprint] = nil
             logger.info("registered key", metadata: ["fingerprint": "\(fingerprint)", "secret": "\(fresh[fingerprint]?.name ?? "")"])
         }
         for fingerprint in removed {
-            logger.info("unregistered key (its Secret was removed or is no longer labelled active)",
-                        metadata: ["fingerprint": "\(fingerprint)", "secret": "\(keys[fingerprint]?.name ?? "")"])
+            retired[fingerprint] = keys[fingerprint]
+            logger.notice("key retired: its Secret was removed or is no longer labelled active; it no longer seals but still decrypts until restart",
+                          metadata: ["fingerprint": "\(fingerprint)", "secret": "\(keys[fingerprint]?.name ?? "")"])
         }
         keys = fresh
         publish()
@@ -121,6 +161,8 @@ public actor KeyRegistry {
         let fingerprint = try KeyFingerprint.of(pair.privateKey)
         let key = ControllerKey(name: stored.name, fingerprint: fingerprint, keyPair: pair, created: stored.created)
         keys[fingerprint] = key
+        retired[fingerprint] = nil
+        justAdded[fingerprint] = Date()
         publish()
         logger.notice("new key written", metadata: ["fingerprint": "\(fingerprint)", "secret": "\(stored.name)",
                                                     "store": "\(store.location)", "reason": "\(reason)"])
@@ -151,10 +193,10 @@ public actor KeyRegistry {
     }
 
     private func publish() {
-        let sorted = keys.values.sorted { lhs, rhs in
+        func newestFirst(_ lhs: ControllerKey, _ rhs: ControllerKey) -> Bool {
             let (left, right) = (orderingTime(lhs), orderingTime(rhs))
             return left != right ? left > right : lhs.fingerprint < rhs.fingerprint
         }
-        current = KeySnapshot(keys: sorted)
+        current = KeySnapshot(keys: keys.values.sorted(by: newestFirst), retired: retired.values.sorted(by: newestFirst))
     }
 }

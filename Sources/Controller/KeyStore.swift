@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import Sealing
 
 /// A key Secret as a store holds it: its name, the Secret (`tls.key`, `tls.crt`, labels) and when it was created.
@@ -26,6 +27,68 @@ public protocol KeyStore: Sendable {
     func activeKeySecrets() async throws -> [StoredKeySecret]
     /// Stores a new key and returns what was stored.
     func add(_ keyPair: KeyPair, now: Date) async throws -> StoredKeySecret
+    /// Follows the store until cancelled, calling `onChange` with every active key Secret whenever the set may
+    /// have changed. `watch` asks for a watch where the store has one (Kubernetes); otherwise, and for stores
+    /// without one, the store is read again every `pollInterval` seconds (0 = never).
+    func follow(watch: Bool, pollInterval: Double, logger: Logger,
+                onChange: @Sendable ([StoredKeySecret]) async -> Void) async throws
+}
+
+extension KeyStore {
+    public func follow(watch: Bool, pollInterval: Double, logger: Logger,
+                       onChange: @Sendable ([StoredKeySecret]) async -> Void) async throws {
+        try await poll(every: pollInterval, logger: logger, onChange: onChange)
+    }
+
+    /// Reads the store every `interval` seconds (forever idle when 0).
+    func poll(every interval: Double, logger: Logger, onChange: @Sendable ([StoredKeySecret]) async -> Void) async throws {
+        guard interval > 0 else {
+            while true { try await Task.sleep(for: .seconds(86400)) }
+        }
+        while true {
+            try await Task.sleep(for: .milliseconds(Int64(interval * 1000)))
+            do {
+                await onChange(try await activeKeySecrets())
+            } catch {
+                logger.error("reading keys failed", metadata: ["store": "\(location)", "error": "\(error)"])
+            }
+        }
+    }
+}
+
+/// Labels and annotations put on new key Secrets (`--privatekey-labels`, `--privatekey-annotations`); the
+/// active label is always set and cannot be overridden.
+public struct KeySecretMetadata: Sendable, Equatable {
+    public var labels: [String: String]
+    public var annotations: [String: String]
+
+    public init(labels: [String: String] = [:], annotations: [String: String] = [:]) {
+        self.labels = labels
+        self.annotations = annotations
+    }
+
+    func apply(to secret: inout Secret) {
+        for (key, value) in labels where key != ControllerKeySecret.activeLabel { secret.metadata.labels[key] = value }
+        for (key, value) in annotations { secret.metadata.annotations[key] = value }
+    }
+
+    /// Parses `k=v,k2=v2` as upstream's flags take it; throws `invalidOption` naming `flag`.
+    public static func pairs(_ text: String, flag: String) throws -> [String: String] {
+        var result: [String: String] = [:]
+        for part in text.split(separator: ",") {
+            let entry = part.trimmingCharacters(in: .whitespaces)
+            guard !entry.isEmpty else { continue }
+            guard let equals = entry.firstIndex(of: "="), !entry[..<equals].isEmpty else {
+                throw ControllerError.invalidOption(name: flag, value: text, reason: "expected key=value pairs separated by commas")
+            }
+            let key = String(entry[..<equals])
+            guard LabelSelector.isQualifiedName(key) else {
+                throw ControllerError.invalidOption(name: flag, value: text, reason: "\"\(key)\" is not a valid label or annotation key")
+            }
+            result[key] = String(entry[entry.index(after: equals)...])
+        }
+        return result
+    }
 }
 
 /// Keys as Secret manifests (`<name>.yaml`, the same shape as in a cluster) in a local directory, for
@@ -38,11 +101,15 @@ public struct LocalKeyDirectory: KeyStore {
     public let namespace: String
     /// Prefix of new key names.
     public let prefix: String
+    /// Extra labels and annotations of new key Secrets.
+    public let metadata: KeySecretMetadata
 
-    public init(path: String, namespace: String = "kube-system", prefix: String = ControllerKeySecret.defaultPrefix) {
+    public init(path: String, namespace: String = "kube-system", prefix: String = ControllerKeySecret.defaultPrefix,
+                metadata: KeySecretMetadata = KeySecretMetadata()) {
         self.path = path
         self.namespace = namespace
         self.prefix = prefix
+        self.metadata = metadata
     }
 
     public var location: String { path }
@@ -93,6 +160,7 @@ public struct LocalKeyDirectory: KeyStore {
         var name = try ControllerKeySecret.generatedName(prefix: prefix)
         while manager.fileExists(atPath: file(for: name)) { name = try ControllerKeySecret.generatedName(prefix: prefix) }
         var secret = try keyPair.controllerSecret(name: name, namespace: namespace)
+        metadata.apply(to: &secret)
         secret.metadata.fields["creationTimestamp"] = .string(GoDuration.rfc3339(now))
         let text = try ManifestWriter.yaml(secret.manifest())
         do {
@@ -104,4 +172,15 @@ public struct LocalKeyDirectory: KeyStore {
     }
 
     private func file(for name: String) -> String { (path as NSString).appendingPathComponent(name + ".yaml") }
+}
+
+extension ControllerKeySecret {
+    /// `--key-prefix`: lower-case letters, digits and `-`, at most 245 characters (upstream's rule, so a
+    /// generated name stays a valid Secret name).
+    public static func validatePrefix(_ prefix: String) throws {
+        guard !prefix.isEmpty, prefix.count <= 245,
+              prefix.allSatisfy({ $0.isASCII && ($0.isLowercase || $0.isNumber || $0 == "-") }) else {
+            throw ControllerError.invalidOption(name: "key-prefix", value: prefix, reason: "use 1 to 245 characters from a-z, 0-9 and -")
+        }
+    }
 }

@@ -66,16 +66,19 @@ public final class KubernetesClient: Sendable {
         return request
     }
 
-    /// Sends a request and returns the status and the JSON body (nil when empty or not JSON).
+    /// Sends a request and returns the status and the JSON body (nil when empty or not JSON). With
+    /// `decodeSuccess` false the body of a 2xx answer is not parsed (the caller does not need it).
     public func send(_ method: HTTPMethod, _ path: String, query: [(String, String)] = [],
-                     body: ManifestValue? = nil) async throws -> (status: Int, body: ManifestObject?) {
+                     body: ManifestValue? = nil, decodeSuccess: Bool = true) async throws -> (status: Int, body: ManifestObject?) {
         let request = try makeRequest(method, path, query: query, body: body)
         do {
             let response = try await http.execute(request, timeout: requestTimeout)
             let buffer = try await response.body.collect(upTo: 256 << 20)
+            let status = Int(response.status.code)
+            if !decodeSuccess && (200..<300).contains(status) { return (status, nil) }
             let text = String(buffer: buffer)
             let object = text.isEmpty ? nil : (try? ManifestReader.documents(in: text, source: path))?.first?.object
-            return (Int(response.status.code), object)
+            return (status, object)
         } catch let error as ControllerError {
             throw error
         } catch {
@@ -109,17 +112,18 @@ public final class KubernetesClient: Sendable {
         return (items, resourceVersion)
     }
 
-    /// POST a new object into a collection.
+    /// POST a new object into a collection; returns the stored object (empty when `decode` is false).
     @discardableResult
-    public func create(_ collection: String, _ object: ManifestObject) async throws -> ManifestObject {
-        let (status, body) = try await send(.POST, collection, body: .object(object))
+    public func create(_ collection: String, _ object: ManifestObject, decode: Bool = true) async throws -> ManifestObject {
+        let (status, body) = try await send(.POST, collection, body: .object(object), decodeSuccess: decode)
         return try Self.check(status, body, object: collection)
     }
 
-    /// PUT an object (optimistic concurrency through its metadata.resourceVersion).
+    /// PUT an object (optimistic concurrency through its metadata.resourceVersion); returns the stored object
+    /// (empty when `decode` is false).
     @discardableResult
-    public func update(_ path: String, _ object: ManifestObject) async throws -> ManifestObject {
-        let (status, body) = try await send(.PUT, path, body: .object(object))
+    public func update(_ path: String, _ object: ManifestObject, decode: Bool = true) async throws -> ManifestObject {
+        let (status, body) = try await send(.PUT, path, body: .object(object), decodeSuccess: decode)
         return try Self.check(status, body, object: path)
     }
 

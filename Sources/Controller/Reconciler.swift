@@ -1,11 +1,21 @@
+import Dispatch
 import Foundation
 import Logging
 import Sealing
+import Synchronization
 
 /// Settings of the reconcile loop.
 public struct ReconcilerOptions: Sendable {
-    /// Namespaces to watch (`--namespaces a,b`); nil watches all.
+    /// Namespaces to watch (`--namespaces a,b`, or the controller namespace plus `--additional-namespaces`);
+    /// nil watches all.
     public var namespaces: [String]?
+    /// Only SealedSecrets (and Secrets) matching this selector (`--label-selector`).
+    public var labelSelector: String?
+    /// Delete the Secret of a deleted SealedSecret ourselves instead of leaving it to Kubernetes garbage
+    /// collection through the ownerReference (`--old-gc-behavior`).
+    public var oldGCBehavior = false
+    /// Unseal SealedSecrets in the deprecated whole-object `spec.data` form (`--accept-deprecated-v1-data`).
+    public var acceptDeprecatedV1Data = true
     /// Retries of a failing SealedSecret before it is left alone until it changes (`--max-unseal-retries`).
     public var maxUnsealRetries = 5
     /// Write `status` (`--update-status`).
@@ -22,6 +32,21 @@ public struct ReconcilerOptions: Sendable {
     public var maxWatchBackoff: Double = 30
 
     public init() {}
+
+    /// SealedSecret namespaces to watch (nil = all): `--namespaces`, or the controller namespace plus
+    /// `--additional-namespaces` when those are given or `--all-namespaces=false` (upstream's rule).
+    public static func watchedNamespaces(namespaces: String?, allNamespaces: Bool, additional: String?,
+                                         controllerNamespace: String) -> [String]? {
+        func list(_ text: String) -> [String] {
+            text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        }
+        if let namespaces { return list(namespaces) }
+        let extra = additional.map(list) ?? []
+        guard !allNamespaces || !extra.isEmpty else { return nil }
+        var result = [controllerNamespace]
+        for namespace in extra where !result.contains(namespace) { result.append(namespace) }
+        return result
+    }
 }
 
 /// Annotations and labels the reconciler reads.
@@ -38,19 +63,34 @@ public enum SealedSecretsAnnotation {
 actor ObjectCache {
     private var sealed: [String: ManifestObject] = [:]
     private var secretOwners: [String: String] = [:]
+    /// Every Secret the informers have seen (by `namespace/name`), and the scopes they have listed.
+    private var secretNames: Set<String> = []
+    private var listedSecretScopes: Set<String> = []
+    private var deletedUIDs: [String: String] = [:]
+    /// Remember the uids of deleted SealedSecrets (only `--old-gc-behavior` needs them).
+    private let tracksDeletions: Bool
+
+    init(tracksDeletions: Bool = false) { self.tracksDeletions = tracksDeletions }
 
     func sealedSecret(_ key: String) -> ManifestObject? { sealed[key] }
 
-    /// Replaces the set after a list; returns the keys that are new or whose spec changed.
-    func replaceSealed(_ items: [ManifestObject]) -> [String] {
+    /// Replaces the set within `scope` (a namespace, nil = all) after a list; returns the keys that are new,
+    /// whose spec changed, or that vanished (deleted while no watch was open).
+    func replaceSealed(_ items: [ManifestObject], scope: String?) -> [String] {
         var fresh: [String: ManifestObject] = [:]
         var changed: [String] = []
         for item in items {
             let key = ObjectCache.key(item)
             fresh[key] = item
             if sealed[key].map({ $0["spec"] != item["spec"] }) ?? true { changed.append(key) }
+            deletedUIDs[key] = nil
         }
-        sealed = fresh
+        for (key, item) in sealed where ObjectCache.key(key, isIn: scope) && fresh[key] == nil {
+            if tracksDeletions, let uid = item["metadata"]?.object?["uid"]?.string, !uid.isEmpty { deletedUIDs[key] = uid }
+            sealed[key] = nil
+            changed.append(key)
+        }
+        sealed.merge(fresh) { $1 }
         return changed
     }
 
@@ -59,31 +99,55 @@ actor ObjectCache {
         let key = ObjectCache.key(item)
         let changed = sealed[key].map { $0["spec"] != item["spec"] } ?? true
         sealed[key] = item
+        deletedUIDs[key] = nil
         return changed
     }
 
-    /// Stores our own write (a status update) if it is not older than what is cached.
-    func storeWritten(_ item: ManifestObject) {
-        sealed[ObjectCache.key(item)] = item
+    /// Forgets a deleted SealedSecret, remembering its uid for `--old-gc-behavior`.
+    func removeSealed(_ item: ManifestObject) {
+        let key = ObjectCache.key(item)
+        sealed[key] = nil
+        if tracksDeletions, let uid = item["metadata"]?.object?["uid"]?.string, !uid.isEmpty { deletedUIDs[key] = uid }
     }
 
-    func removeSealed(_ item: ManifestObject) { sealed[ObjectCache.key(item)] = nil }
+    /// The uid of the deleted SealedSecret `key`, until `forgetDeleted`.
+    func deletedUID(_ key: String) -> String? { deletedUIDs[key] }
 
-    /// Tracks Secrets that belong to a SealedSecret; after a re-list returns the owners whose Secret vanished.
-    func replaceSecrets(_ items: [ManifestObject]) -> [String] {
+    func forgetDeleted(_ key: String) { deletedUIDs[key] = nil }
+
+    /// Tracks Secrets that belong to a SealedSecret within `scope`; after a re-list returns the owners whose
+    /// Secret vanished.
+    func replaceSecrets(_ items: [ManifestObject], scope: String?) -> [String] {
         var fresh: [String: String] = [:]
         for item in items { if let owner = ObjectCache.owner(ofSecret: item) { fresh[ObjectCache.key(item)] = owner } }
-        let vanished = secretOwners.filter { fresh[$0.key] == nil }.map(\.value)
-        secretOwners = fresh
+        let vanished = secretOwners.filter { ObjectCache.key($0.key, isIn: scope) && fresh[$0.key] == nil }.map(\.value)
+        secretOwners = secretOwners.filter { !ObjectCache.key($0.key, isIn: scope) }.merging(fresh) { $1 }
+        secretNames = secretNames.filter { !ObjectCache.key($0, isIn: scope) }.union(items.map(ObjectCache.key))
+        listedSecretScopes.insert(scope ?? "")
         return vanished
+    }
+
+    static func key(_ key: String, isIn scope: String?) -> Bool {
+        scope.map { key.hasPrefix($0 + "/") } ?? true
     }
 
     func upsertSecret(_ item: ManifestObject) {
         secretOwners[ObjectCache.key(item)] = ObjectCache.owner(ofSecret: item)
+        secretNames.insert(ObjectCache.key(item))
     }
 
     func removeSecret(_ item: ManifestObject) -> String? {
-        secretOwners.removeValue(forKey: ObjectCache.key(item)) ?? ObjectCache.owner(ofSecret: item)
+        secretNames.remove(ObjectCache.key(item))
+        return secretOwners.removeValue(forKey: ObjectCache.key(item)) ?? ObjectCache.owner(ofSecret: item)
+    }
+
+    /// Whether the Secret `key` may exist: false only when a Secret informer covering it has listed and has
+    /// not seen it since (an out-of-date answer only costs a 409 and a read).
+    func secretMayExist(_ key: String) -> Bool {
+        guard !listedSecretScopes.isEmpty else { return true }
+        let namespace = String(key.prefix { $0 != "/" })
+        guard listedSecretScopes.contains("") || listedSecretScopes.contains(namespace) else { return true }
+        return secretNames.contains(key)
     }
 
     static func key(_ item: ManifestObject) -> String {
@@ -117,8 +181,11 @@ public final class Reconciler: Sendable {
     public let options: ReconcilerOptions
     /// The work queue (visible to tests).
     public let queue: WorkQueue
-    let cache = ObjectCache()
+    let cache: ObjectCache
     private let logger: Logger
+    private let informerTask = Mutex<Task<Void, Never>?>(nil)
+    /// Fingerprint of the key that opened the last SealedSecret; it is tried first next time.
+    let lastOpeningKey = Mutex<String?>(nil)
 
     public init(client: KubernetesClient, registry: KeyRegistry, metrics: ControllerMetrics, options: ReconcilerOptions, logger: Logger) {
         self.client = client
@@ -127,37 +194,53 @@ public final class Reconciler: Sendable {
         self.options = options
         self.logger = logger
         self.queue = WorkQueue(maxRetries: options.maxUnsealRetries, baseDelay: options.retryBaseDelay)
+        self.cache = ObjectCache(tracksDeletions: options.oldGCBehavior)
     }
 
-    /// Runs the informers and workers until cancelled.
+    /// Runs the informers and workers until cancelled, or until `stop()` (then in-flight reconciles finish first).
     public func run() async {
         let scopes: [String?] = options.namespaces.map { $0.map(Optional.some) } ?? [nil]
-        await withTaskGroup(of: Void.self) { group in
-            for namespace in scopes {
-                let sealedInformer = Informer(client: client, path: KubePath.sealedSecrets(namespace: namespace),
-                                              watchTimeoutSeconds: options.watchTimeoutSeconds, maxBackoff: options.maxWatchBackoff, logger: logger)
-                group.addTask { await sealedInformer.run { await self.sealedSecretEvent($0) } }
-                if !options.skipRecreate {
-                    let secretInformer = Informer(client: client, path: KubePath.secrets(namespace: namespace),
+        let informers = Task {
+            await withTaskGroup(of: Void.self) { group in
+                for namespace in scopes {
+                    let sealedInformer = Informer(client: client, path: KubePath.sealedSecrets(namespace: namespace), labelSelector: options.labelSelector,
                                                   watchTimeoutSeconds: options.watchTimeoutSeconds, maxBackoff: options.maxWatchBackoff, logger: logger)
-                    group.addTask { await secretInformer.run { await self.secretEvent($0) } }
+                    group.addTask { await sealedInformer.run { await self.sealedSecretEvent($0, scope: namespace) } }
+                    if !options.skipRecreate {
+                        let secretInformer = Informer(client: client, path: KubePath.secrets(namespace: namespace), labelSelector: options.labelSelector,
+                                                      watchTimeoutSeconds: options.watchTimeoutSeconds, maxBackoff: options.maxWatchBackoff, logger: logger)
+                        group.addTask { await secretInformer.run { await self.secretEvent($0, scope: namespace) } }
+                    }
                 }
             }
-            for _ in 0..<max(1, options.workers) {
-                group.addTask { await self.work() }
-            }
-            await withTaskCancellationHandler {
-                await group.waitForAll()
-            } onCancel: {
-                Task { await self.queue.shutDown() }
-            }
         }
+        informerTask.withLock { $0 = informers }
+        await withTaskCancellationHandler {
+            await withTaskGroup(of: Void.self) { group in
+                for _ in 0..<max(1, options.workers) {
+                    group.addTask { await self.work() }
+                }
+                await group.waitForAll()
+            }
+        } onCancel: {
+            informers.cancel()
+            Task { await self.queue.shutDown() }
+        }
+        informers.cancel()
+        await informers.value
     }
 
-    func sealedSecretEvent(_ event: InformerEvent) async {
+    /// Graceful stop: the informers stop, no further key is handed out, and `run` returns once the reconciles
+    /// in progress have finished.
+    public func stop() async {
+        informerTask.withLock { $0?.cancel() }
+        await queue.shutDown()
+    }
+
+    func sealedSecretEvent(_ event: InformerEvent, scope: String? = nil) async {
         switch event {
         case .replaced(let items):
-            for key in await cache.replaceSealed(items) { await queue.add(key) }
+            for key in await cache.replaceSealed(items, scope: scope) { await queue.add(key) }
         case .added(let item), .modified(let item):
             if await cache.upsertSealed(item) { await queue.add(ObjectCache.key(item)) }
         case .deleted(let item):
@@ -166,10 +249,10 @@ public final class Reconciler: Sendable {
         }
     }
 
-    func secretEvent(_ event: InformerEvent) async {
+    func secretEvent(_ event: InformerEvent, scope: String? = nil) async {
         switch event {
         case .replaced(let items):
-            for owner in await cache.replaceSecrets(items) { await queue.add(owner) }
+            for owner in await cache.replaceSecrets(items, scope: scope) { await queue.add(owner) }
         case .added(let item), .modified(let item):
             await cache.upsertSecret(item)
         case .deleted(let item):
@@ -205,7 +288,13 @@ public final class Reconciler: Sendable {
 
     /// Brings the Secret of SealedSecret `key` (`namespace/name`) in line with it.
     public func reconcile(_ key: String) async -> Outcome {
-        guard let object = await cache.sealedSecret(key) else { return .done }  // deleted: garbage collection removes the Secret
+        guard let object = await cache.sealedSecret(key) else {
+            // Deleted: garbage collection removes the Secret through its ownerReference, or we do (--old-gc-behavior).
+            guard options.oldGCBehavior, let uid = await cache.deletedUID(key) else { return .done }
+            let outcome = await deleteOwnedSecret(key, uid: uid)
+            if outcome == .done { await cache.forgetDeleted(key) }
+            return outcome
+        }
         metrics.recordUnsealRequest()
         var full = object
         full["kind"] = .string(SealedSecret.kind)
@@ -216,7 +305,14 @@ public final class Reconciler: Sendable {
         let desired: Secret
         do {
             sealed = try SealedSecret(manifest: .object(full), source: "SealedSecret \(key)")
-            desired = try await registry.snapshot().unsealer.unseal(sealed)
+            if sealed.legacyData != nil && !options.acceptDeprecatedV1Data {
+                throw ControllerError.deprecatedData(object: key)
+            }
+            let keys = await registry.snapshot().decryptionKeys(preferring: lastOpeningKey.withLock { $0 })
+            let unsealer = Unsealer(keys: keys.map(\.keyPair.privateKey))
+            let (secret, used) = try await Self.offCooperativePool { try unsealer.unsealReportingKey(sealed) }
+            desired = secret
+            if let used { lastOpeningKey.withLock { $0 = keys[used].fingerprint } }
         } catch {
             metrics.recordUnsealError(.unseal, namespace: namespace)
             let message = "Failed to unseal: \(error)"
@@ -238,52 +334,95 @@ public final class Reconciler: Sendable {
         }
         let secretPath = KubePath.secret(namespace: namespace, name: meta.name)
 
-        let existing: ManifestObject?
-        do {
-            existing = try await client.get(secretPath)
-        } catch {
-            metrics.recordUnsealError(.fetch, namespace: namespace)
-            return .retry("reading Secret \(key): \(error)")
-        }
-        do {
-            if let existing {
-                let existingMeta = ObjectMeta(existing["metadata"]?.object ?? ManifestObject())
-                let owned = Self.isControlled(existingMeta, by: uid)
-                let managed = existingMeta.annotations[SealedSecretsAnnotation.managed] == "true"
-                let patch = existingMeta.annotations[SealedSecretsAnnotation.patch] == "true"
-                guard owned || managed || patch else {
-                    metrics.recordUnsealError(.unmanaged, namespace: namespace)
-                    let message = "Resource \"\(meta.name)\" already exists and is not managed by SealedSecret"
+        // When the Secret informer has listed the namespace and never saw this Secret, create it straight away
+        // (a 409 AlreadyExists falls back to reading it); otherwise read it first.
+        var existing: ManifestObject?
+        // (With --label-selector the Secret informer sees only matching Secrets, so always read first.)
+        var mayExist = options.labelSelector != nil ? true : await cache.secretMayExist(key)
+        for _ in 0..<2 {
+            if mayExist {
+                do {
+                    existing = try await client.get(secretPath)
+                } catch {
+                    metrics.recordUnsealError(.fetch, namespace: namespace)
+                    return .retry("reading Secret \(key): \(error)")
+                }
+            }
+            do {
+                if let existing {
+                    let existingMeta = ObjectMeta(existing["metadata"]?.object ?? ManifestObject())
+                    let owned = Self.isControlled(existingMeta, by: uid)
+                    let managed = existingMeta.annotations[SealedSecretsAnnotation.managed] == "true"
+                    let patch = existingMeta.annotations[SealedSecretsAnnotation.patch] == "true"
+                    guard owned || managed || patch else {
+                        metrics.recordUnsealError(.unmanaged, namespace: namespace)
+                        let message = "Resource \"\(meta.name)\" already exists and is not managed by SealedSecret"
+                        await event(object, type: "Warning", reason: "ErrUpdateFailed", message: message)
+                        await writeStatus(object, synced: false, message: message)
+                        return .retry(message)
+                    }
+                    let takeOwnership = setOwner && (owned || managed)
+                    let updated = Self.merge(desired: desiredObject, into: existing, patch: patch, setOwner: takeOwnership)
+                    if updated != existing {
+                        try await client.update(secretPath, updated, decode: false)
+                    }
+                } else {
+                    var created = desiredObject
+                    if var metadata = created["metadata"]?.object {
+                        for field in ["resourceVersion", "uid", "creationTimestamp", "managedFields", "generation", "selfLink"] { metadata[field] = nil }
+                        created["metadata"] = .object(metadata)
+                    }
+                    try await client.create(KubePath.secrets(namespace: namespace), created, decode: false)
+                }
+                break
+            } catch let error as ControllerError where error.httpStatus == 409 && existing == nil && !mayExist {
+                mayExist = true  // created meanwhile, or the informer has not seen it yet: read it and go on
+                continue
+            } catch {
+                metrics.recordUnsealError(.update, namespace: namespace)
+                let message = "\(error)"
+                if (error as? ControllerError)?.httpStatus != 409 {
                     await event(object, type: "Warning", reason: "ErrUpdateFailed", message: message)
                     await writeStatus(object, synced: false, message: message)
-                    return .retry(message)
                 }
-                let takeOwnership = setOwner && (owned || managed)
-                let updated = Self.merge(desired: desiredObject, into: existing, patch: patch, setOwner: takeOwnership)
-                if updated != existing {
-                    try await client.update(secretPath, updated)
-                }
-            } else {
-                var created = desiredObject
-                if var metadata = created["metadata"]?.object {
-                    for field in ["resourceVersion", "uid", "creationTimestamp", "managedFields", "generation", "selfLink"] { metadata[field] = nil }
-                    created["metadata"] = .object(metadata)
-                }
-                try await client.create(KubePath.secrets(namespace: namespace), created)
+                return .retry(message)
             }
-        } catch {
-            metrics.recordUnsealError(.update, namespace: namespace)
-            let message = "\(error)"
-            if (error as? ControllerError)?.httpStatus != 409 {
-                await event(object, type: "Warning", reason: "ErrUpdateFailed", message: message)
-                await writeStatus(object, synced: false, message: message)
-            }
-            return .retry(message)
         }
         await event(object, type: "Normal", reason: "Unsealed", message: "SealedSecret unsealed successfully")
         await writeStatus(object, synced: true, message: "")
         logger.info("unsealed", metadata: ["sealedsecret": "\(key)"])
         return .done
+    }
+
+    /// Runs CPU-bound work (RSA decryption) on a Dispatch thread instead of a Swift concurrency thread, so the
+    /// cooperative pool (one thread per core) keeps serving HTTP answers, watch events and the other workers
+    /// while keys are tried.
+    static func offCooperativePool<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { continuation in
+            DispatchQueue.global(qos: .userInitiated).async { continuation.resume(with: Result { try body() }) }
+        }
+    }
+
+    /// `--old-gc-behavior`: deletes the Secret of deleted SealedSecret `key` when that SealedSecret controlled it.
+    func deleteOwnedSecret(_ key: String, uid: String) async -> Outcome {
+        let parts = key.split(separator: "/", maxSplits: 1).map(String.init)
+        guard parts.count == 2 else { return .done }
+        let path = KubePath.secret(namespace: parts[0], name: parts[1])
+        do {
+            // A SealedSecret relabelled out of --label-selector looks deleted to the watch: make sure it is gone.
+            if let still = try await client.get(KubePath.sealedSecret(namespace: parts[0], name: parts[1])),
+               still["metadata"]?.object?["uid"]?.string == uid {
+                return .done
+            }
+            guard let existing = try await client.get(path),
+                  Self.isControlled(ObjectMeta(existing["metadata"]?.object ?? ManifestObject()), by: uid) else { return .done }
+            try await client.delete(path)
+            logger.info("deleted the Secret of a deleted SealedSecret (--old-gc-behavior)", metadata: ["secret": "\(key)"])
+            return .done
+        } catch {
+            metrics.recordUnsealError(.update, namespace: parts[0])
+            return .retry("deleting Secret \(key): \(error)")
+        }
     }
 
     static func isControlled(_ metadata: ObjectMeta, by uid: String) -> Bool {
@@ -367,8 +506,8 @@ public final class Reconciler: Sendable {
             current["kind"] = .string(SealedSecret.kind)
             current["apiVersion"] = .string(SealedSecret.apiVersion)
             do {
-                let written = try await client.update(KubePath.sealedSecret(namespace: meta.namespace, name: meta.name) + "/status", current)
-                await cache.storeWritten(written)
+                // The answer is not parsed: the watch brings the written object (with its resourceVersion) to the cache.
+                try await client.update(KubePath.sealedSecret(namespace: meta.namespace, name: meta.name) + "/status", current, decode: false)
                 return
             } catch let error as ControllerError where error.httpStatus == 409 && attempt == 0 {
                 guard let fresh = try? await client.get(KubePath.sealedSecret(namespace: meta.namespace, name: meta.name)) else { break }

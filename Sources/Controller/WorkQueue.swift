@@ -43,10 +43,11 @@ public actor WorkQueue {
         }
     }
 
-    /// The next key to process (marked in progress), or nil once the queue is shut down.
+    /// The next key to process (marked in progress), or nil once the queue is shut down (keys still waiting
+    /// then are not handed out).
     public func next() async -> String? {
-        if let key = take() { return key }
         if closed { return nil }
+        if let key = take() { return key }
         return await withCheckedContinuation { continuation in
             if let key = take() {
                 continuation.resume(returning: key)

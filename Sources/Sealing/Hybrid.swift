@@ -45,22 +45,32 @@ public enum HybridCipher {
 
     /// Opens a raw blob, trying every key in order; throws `OpenError`.
     public static func open(_ blob: [UInt8], keys: [RSAKey], label: [UInt8]) throws -> [UInt8] {
+        try openReportingKey(blob, keys: keys, label: label).plaintext
+    }
+
+    /// Opens a raw blob like `open`, and says which key (its index in `keys`) opened it.
+    public static func openReportingKey(_ blob: [UInt8], keys: [RSAKey], label: [UInt8]) throws -> (plaintext: [UInt8], key: Int) {
         guard blob.count >= 2 else { throw OpenError.tooShort(length: blob.count) }
         let rsaLength = Int(blob[0]) << 8 | Int(blob[1])
         guard blob.count >= 2 + rsaLength else { throw OpenError.tooShort(length: blob.count) }
         let wrapped = blob[2 ..< 2 + rsaLength]
         let sealed = blob[(2 + rsaLength)...]
-        for key in keys where key.modulusByteCount == rsaLength {
+        for (index, key) in keys.enumerated() where key.modulusByteCount == rsaLength {
             guard let sessionKey = try key.oaepDecrypt(wrapped, label: label) else { continue }
-            if let plaintext = try AESGCM.open(key: sessionKey, sealed: sealed) { return plaintext }
+            if let plaintext = try AESGCM.open(key: sessionKey, sealed: sealed) { return (plaintext, index) }
         }
         throw OpenError.noKeyCouldDecrypt
     }
 
     /// Opens the base64 text form.
     public static func open(base64 text: String, keys: [RSAKey], label: [UInt8]) throws -> [UInt8] {
+        try openReportingKey(base64: text, keys: keys, label: label).plaintext
+    }
+
+    /// Opens the base64 text form and says which key opened it.
+    public static func openReportingKey(base64 text: String, keys: [RSAKey], label: [UInt8]) throws -> (plaintext: [UInt8], key: Int) {
         guard let data = Data(base64Encoded: text) else { throw OpenError.notBase64 }
-        return try open([UInt8](data), keys: keys, label: label)
+        return try openReportingKey([UInt8](data), keys: keys, label: label)
     }
 }
 

@@ -139,11 +139,18 @@ public struct Unsealer: Sendable {
 
     /// The decrypted items (from `encryptedData`, or from the legacy `spec.data` Secret), without templating.
     public func openItems(_ sealed: SealedSecret) throws -> [String: [UInt8]] {
+        try openItemsReportingKey(sealed).items
+    }
+
+    /// `openItems`, and the index in `keys` of the key that opened the first item (nil when there is none), so a
+    /// caller can try that key first next time.
+    public func openItemsReportingKey(_ sealed: SealedSecret) throws -> (items: [String: [UInt8]], key: Int?) {
         let label = sealed.label
         if let legacy = sealed.legacyData {
             let json: [UInt8]
+            let used: Int
             do {
-                json = try HybridCipher.open(legacy, keys: keys, label: label)
+                (json, used) = try HybridCipher.openReportingKey(legacy, keys: keys, label: label)
             } catch {
                 throw UnsealError(describe(error, item: "spec.data", sealed: sealed))
             }
@@ -153,28 +160,36 @@ public struct Unsealer: Sendable {
                 let secret = try Secret(manifest: first, source: "spec.data")
                 var items = secret.data
                 for (key, value) in secret.stringData { items[key] = Array(value.utf8) }
-                return items
+                return (items, used)
             } catch {
                 throw UnsealError("SealedSecret \(sealed.metadata.displayName): spec.data does not hold a v1 Secret")
             }
         }
         let names = Array(sealed.encryptedData.keys)
-        let results: [Result<[UInt8], Error>] = ParallelMap.results(names) { name in
-            try HybridCipher.open(base64: sealed.encryptedData[name] ?? "", keys: keys, label: label)
+        let results: [Result<(plaintext: [UInt8], key: Int), Error>] = ParallelMap.results(names) { name in
+            try HybridCipher.openReportingKey(base64: sealed.encryptedData[name] ?? "", keys: keys, label: label)
         }
         var items: [String: [UInt8]] = [:]
+        var used: Int?
         for (name, result) in zip(names, results).sorted(by: { $0.0 < $1.0 }) {
             switch result {
-            case .success(let value): items[name] = value
+            case .success(let value):
+                items[name] = value.plaintext
+                used = used ?? value.key
             case .failure(let error): throw UnsealError(describe(error, item: name, sealed: sealed))
             }
         }
-        return items
+        return (items, used)
     }
 
     /// The Secret the controller would create: items decrypted, template rendered, name and namespace forced.
     public func unseal(_ sealed: SealedSecret) throws -> Secret {
-        let items = try openItems(sealed)
+        try unsealReportingKey(sealed).secret
+    }
+
+    /// `unseal`, and the index in `keys` of the key that opened the first item (see `openItemsReportingKey`).
+    public func unsealReportingKey(_ sealed: SealedSecret) throws -> (secret: Secret, key: Int?) {
+        let (items, used) = try openItemsReportingKey(sealed)
         var data = items
         for (key, source) in sealed.template.data.sorted(by: { $0.key < $1.key }) {
             do {
@@ -187,7 +202,7 @@ public struct Unsealer: Sendable {
         metadata.name = sealed.metadata.name
         metadata.namespace = sealed.metadata.namespace
         metadata.fields["ownerReferences"] = nil
-        return Secret(metadata: metadata, type: sealed.template.type, immutable: sealed.template.immutable, data: data)
+        return (Secret(metadata: metadata, type: sealed.template.type, immutable: sealed.template.immutable, data: data), used)
     }
 
     /// Unseals several SealedSecrets, spreading them over all cores; the first failure (in input order) is thrown.

@@ -2,6 +2,7 @@ import ArgumentParser
 import Controller
 import Foundation
 import Logging
+import Sealing
 
 /// `sealant controller`: the cluster-side drop-in for the Sealed Secrets controller.
 struct ControllerCommand: AsyncParsableCommand {
@@ -20,10 +21,23 @@ struct ControllerCommand: AsyncParsableCommand {
     @Option(help: "Namespace of the key Secrets (default: POD_NAMESPACE, the service account's, or default).")
     var keyNamespace: String?
     @Option(help: "Watch only these namespaces (comma-separated; default: all).") var namespaces: String?
+    @Flag(inversion: .prefixedNo, help: "Watch SealedSecrets in all namespaces (off: only the controller namespace and --additional-namespaces).")
+    var allNamespaces = true
+    @Option(help: "Also watch these namespaces besides the controller namespace (comma-separated).") var additionalNamespaces: String?
+    @Option(help: "Only SealedSecrets (and Secrets) matching this label selector.") var labelSelector: String?
     @Option(help: "Retries of a failing SealedSecret.") var maxUnsealRetries = 5
     @Option(help: "Concurrent reconciles.") var workers = 2
     @Flag(inversion: .prefixedNo, help: "Write SealedSecret status.") var updateStatus = true
-    @Flag(help: "Don't watch Secrets (deleted Secrets are not recreated).") var skipRecreate = false
+    @Flag(inversion: .prefixedNo, help: "Don't watch Secrets (deleted Secrets are not recreated).") var skipRecreate = false
+    @Flag(inversion: .prefixedNo, help: "Delete the Secret of a deleted SealedSecret instead of leaving it to garbage collection.")
+    var oldGcBehavior = false
+    @Flag(inversion: .prefixedNo, help: "Unseal SealedSecrets in the deprecated whole-object spec.data form.")
+    var acceptDeprecatedV1Data = true
+    @Flag(inversion: .prefixedNo, help: "Watch the key Secrets (off: re-read them every --key-reload-interval).")
+    var watchForSecrets = true
+    @Option(help: "Labels of new key Secrets (k=v,...).") var privatekeyLabels = ""
+    @Option(help: "Annotations of new key Secrets (k=v,...).") var privatekeyAnnotations = ""
+    @Option(help: "Seconds a graceful shutdown (SIGTERM/SIGINT) waits for reconciles in progress.") var shutdownGracePeriod = "10s"
 
     @Option(help: "HTTP API address.") var listenAddr = ":8080"
     @Option(help: "Prometheus metrics address.") var listenMetricsAddr = ":8081"
@@ -34,6 +48,7 @@ struct ControllerCommand: AsyncParsableCommand {
     @Option(help: "Validity of new certificates (Go duration).") var keyTtl = "87600h"
     @Option(help: "Common name of new certificates.") var myCn = ""
     @Option(help: "Add a key this often (Go duration; 0 = never).") var keyRenewPeriod = "720h"
+    @Option(help: .hidden) var rotatePeriod: String?
     @Option(help: "Add a key at start when the newest is older than this RFC1123Z time.") var keyCutoffTime: String?
     @Option(help: "CertNotBefore or SecretCreationTimestamp.") var keyOrderPriority = "CertNotBefore"
     @Option(help: "How often keys are re-read (Go duration; 0 = never).") var keyReloadInterval = "30s"
@@ -52,13 +67,16 @@ struct ControllerCommand: AsyncParsableCommand {
         let logger = Logger(label: "sealant.controller")
 
         var settings = ControllerConfiguration()
+        var keyMetadata = KeySecretMetadata()
+        var selector: LabelSelector?
         let store: any KeyStore
         do {
             settings.listenAddress = try ListenAddress(parsing: listenAddr, flag: "listen-addr")
             settings.metricsAddress = try ListenAddress(parsing: listenMetricsAddr, flag: "listen-metrics-addr")
             settings.keyGeneration = KeyGenerationOptions(
                 bits: keySize, validity: Int(try GoDuration.seconds(keyTtl, flag: "key-ttl")), commonName: myCn)
-            settings.keyRenewPeriod = try GoDuration.seconds(keyRenewPeriod, flag: "key-renew-period")
+            settings.keyRenewPeriod = try rotatePeriod.map { try GoDuration.seconds($0, flag: "rotate-period") }
+                ?? GoDuration.seconds(keyRenewPeriod, flag: "key-renew-period")
             settings.keyCutoff = try keyCutoffTime.map { try GoDuration.rfc1123Z($0, flag: "key-cutoff-time") }
             guard let order = KeyOrderPriority(rawValue: keyOrderPriority) else {
                 throw ControllerError.invalidOption(name: "key-order-priority", value: keyOrderPriority,
@@ -66,6 +84,20 @@ struct ControllerCommand: AsyncParsableCommand {
             }
             settings.keyOrder = order
             settings.keyReloadInterval = try GoDuration.seconds(keyReloadInterval, flag: "key-reload-interval")
+            settings.watchKeySecrets = watchForSecrets
+            settings.shutdownGrace = try GoDuration.seconds(shutdownGracePeriod, flag: "shutdown-grace-period")
+            try ControllerKeySecret.validatePrefix(keyPrefix)
+            guard maxUnsealRetries >= 0 else {
+                throw ControllerError.invalidOption(name: "max-unseal-retries", value: "\(maxUnsealRetries)", reason: "must be 0 or more")
+            }
+            guard workers >= 1 else { throw ControllerError.invalidOption(name: "workers", value: "\(workers)", reason: "must be 1 or more") }
+            keyMetadata = KeySecretMetadata(labels: try KeySecretMetadata.pairs(privatekeyLabels, flag: "privatekey-labels"),
+                                            annotations: try KeySecretMetadata.pairs(privatekeyAnnotations, flag: "privatekey-annotations"))
+            selector = try labelSelector.flatMap { $0.isEmpty ? nil : try LabelSelector(parsing: $0) }
+            if namespaces != nil && (additionalNamespaces != nil || !allNamespaces) {
+                throw ControllerError.invalidOption(name: "namespaces", value: namespaces ?? "",
+                                                    reason: "use either --namespaces or --all-namespaces=false/--additional-namespaces")
+            }
             settings.limits = APILimits(maxBodyBytes: maxRequestBytes, verifyRate: rateLimit, verifyBurst: rateLimitBurst,
                                         handlerTimeout: try GoDuration.seconds(writeTimeout, flag: "write-timeout"),
                                         idleTimeout: try GoDuration.seconds(readTimeout, flag: "read-timeout"))
@@ -85,7 +117,9 @@ struct ControllerCommand: AsyncParsableCommand {
             throw CLIError(String(describing: error))
         }
         var client: KubernetesClient?
+        var controllerNamespace = "default"
         var tasks: [@Sendable () async throws -> Void] = []
+        var stopHooks: [@Sendable () async -> Void] = []
         let service: ControllerService
         do {
             if let connection {
@@ -93,39 +127,66 @@ struct ControllerCommand: AsyncParsableCommand {
                 client = kube
                 let namespace = keyNamespace ?? ProcessInfo.processInfo.environment["POD_NAMESPACE"].flatMap { $0.isEmpty ? nil : $0 }
                     ?? connection.namespace ?? "default"
+                controllerNamespace = namespace
                 if let keyDir {
-                    store = LocalKeyDirectory(path: keyDir, namespace: namespace, prefix: keyPrefix)
+                    store = LocalKeyDirectory(path: keyDir, namespace: namespace, prefix: keyPrefix, metadata: keyMetadata)
                 } else {
-                    store = KubernetesKeyStore(client: kube, namespace: namespace, prefix: keyPrefix)
+                    store = KubernetesKeyStore(client: kube, namespace: namespace, prefix: keyPrefix, metadata: keyMetadata)
                 }
                 logger.info("using the Kubernetes API", metadata: ["server": "\(connection.server)", "source": "\(connection.source)",
                                                                    "keys": "\(store.location)"])
             } else {
-                store = LocalKeyDirectory(path: keyDir ?? LocalKeyDirectory.defaultPath(), prefix: keyPrefix)
+                store = LocalKeyDirectory(path: keyDir ?? LocalKeyDirectory.defaultPath(), prefix: keyPrefix, metadata: keyMetadata)
                 logger.info("no cluster configured: serving the key registry and HTTP API only", metadata: ["keys": "\(store.location)"])
             }
             service = ControllerService(configuration: settings, store: store, logger: logger)
             if let client {
                 var options = ReconcilerOptions()
-                options.namespaces = namespaces.map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty } }
+                options.namespaces = ReconcilerOptions.watchedNamespaces(namespaces: namespaces, allNamespaces: allNamespaces,
+                                                           additional: additionalNamespaces, controllerNamespace: controllerNamespace)
+                options.labelSelector = selector?.description
+                options.oldGCBehavior = oldGcBehavior
+                options.acceptDeprecatedV1Data = acceptDeprecatedV1Data
                 options.maxUnsealRetries = maxUnsealRetries
                 options.updateStatus = updateStatus
                 options.skipRecreate = skipRecreate
                 options.workers = workers
                 let reconciler = Reconciler(client: client, registry: service.registry, metrics: service.metrics, options: options, logger: logger)
                 tasks.append { await reconciler.run() }
+                stopHooks.append { await reconciler.stop() }
             }
         } catch {
             throw CLIError(String(describing: error))
         }
         do {
-            try await service.run(extraTasks: tasks)
+            service.stopOnTerminationSignals(onRepeat: { Foundation.exit(1) })
+            try await service.run(extraTasks: tasks, stopHooks: stopHooks)
+            await client?.shutdown()
         } catch is CancellationError {
             await client?.shutdown()
             return
         } catch {
             await client?.shutdown()
             throw CLIError(String(describing: error))
+        }
+    }
+
+    /// Boolean flags that upstream (Go) spells `--flag=true|false`; ArgumentParser wants `--flag` / `--no-flag`.
+    static let booleanFlags: Set<String> = ["all-namespaces", "update-status", "skip-recreate", "old-gc-behavior", "watch-for-secrets",
+                                            "accept-deprecated-v1-data"]
+
+    /// Rewrites `--flag=true` to `--flag` and `--flag=false` to `--no-flag` for `booleanFlags` (controller only).
+    static func normalized(_ arguments: [String]) -> [String] {
+        guard arguments.first == "controller" else { return arguments }
+        return arguments.map { argument in
+            guard argument.hasPrefix("--"), let equals = argument.firstIndex(of: "=") else { return argument }
+            let name = String(argument[argument.index(argument.startIndex, offsetBy: 2)..<equals])
+            guard booleanFlags.contains(name) else { return argument }
+            switch argument[argument.index(after: equals)...].lowercased() {
+            case "true", "1", "t": return "--" + name
+            case "false", "0", "f": return "--no-" + name
+            default: return argument
+            }
         }
     }
 }

@@ -44,7 +44,13 @@ struct Sealant: AsyncParsableCommand {
             if code == .success {
                 exit(withError: error)  // --help, --version
             }
-            printError(fullMessage(for: error))
+            if CommandLine.arguments.dropFirst().first == "controller" {
+                // The controller runs in pods: one line per error, as its logs and upstream's flags are read.
+                let line = message(for: error).split(separator: "\n").first.map(String.init) ?? "invalid arguments"
+                printError("sealant: error: \(line) (see 'sealant controller --help')")
+            } else {
+                printError(fullMessage(for: error))
+            }
             Foundation.exit(2)
         }
     }
@@ -52,6 +58,7 @@ struct Sealant: AsyncParsableCommand {
 
 /// gitleaks-style bare `--redact` means `--redact=100`; ArgumentParser needs the value spelled out.
 func normalizedArguments(_ arguments: [String]) -> [String] {
+    let arguments = ControllerCommand.normalized(arguments)
     var out = [String]()
     for (i, arg) in arguments.enumerated() {
         if arg == "--redact" {

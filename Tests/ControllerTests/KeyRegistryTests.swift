@@ -41,26 +41,65 @@ struct KeyRegistryTests {
     @Test func reloadPicksUpAddedRelabelledAndRemovedKeys() async throws {
         let directory = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: directory) }
+        let older = try KeyPair.generate(bits: 2048, now: Date().addingTimeInterval(-7200))
+        try writeKeySecret(older, name: "older", into: directory)
         let registry = KeyRegistry(store: LocalKeyDirectory(path: directory), generation: KeyGenerationOptions(bits: 2048), logger: quietLogger)
         try await registry.start(cutoff: nil)
-        let generated = try #require(await registry.snapshot().newest)
+        #expect(await registry.snapshot().keys.map(\.name) == ["older"])
 
-        let upstream = try Fixtures.upstreamKeyPair()
-        try writeKeySecret(upstream, name: "upstream", into: directory)
+        let newer = try KeyPair.generate(bits: 2048, now: Date().addingTimeInterval(-60))
+        try writeKeySecret(newer, name: "newer", into: directory)
         var change = try await registry.reload()
-        #expect(change.added == [try KeyFingerprint.of(upstream.privateKey)])
-        #expect(await registry.snapshot().keys.count == 2)
-        #expect(await registry.snapshot().newest?.fingerprint == generated.fingerprint, "newest by certificate NotBefore")
+        #expect(change.added == [try KeyFingerprint.of(newer.privateKey)])
+        #expect(await registry.snapshot().keys.map(\.name) == ["newer", "older"], "newest by certificate NotBefore")
 
-        try writeKeySecret(upstream, name: "upstream", into: directory, label: "compromised")
+        // Relabelled compromised: it stops sealing at once, and (as upstream, which keeps keys in memory)
+        // still decrypts until a restart.
+        try writeKeySecret(newer, name: "newer", into: directory, label: "compromised")
         change = try await registry.reload()
-        #expect(change.removed == [try KeyFingerprint.of(upstream.privateKey)])
-        #expect(await registry.snapshot().keys.map(\.fingerprint) == [generated.fingerprint])
+        #expect(change.removed == [try KeyFingerprint.of(newer.privateKey)])
+        var snapshot = await registry.snapshot()
+        #expect(snapshot.newest?.name == "older")
+        #expect(snapshot.retired.map(\.name) == ["newer"])
+        #expect(snapshot.decryptionKeys.map(\.name) == ["older", "newer"])
+        var meta = ObjectMeta()
+        meta.name = "s"
+        meta.namespace = "n"
+        let sealedForNewer = try Sealer(publicKey: try newer.certificate.publicKey())
+            .seal(Secret(metadata: meta, type: "Opaque", data: ["k": Array("v".utf8)]))
+        #expect(try snapshot.unsealer.unseal(sealedForNewer).data["k"] == Array("v".utf8))
 
-        try FileManager.default.removeItem(atPath: directory + "/\(generated.name).yaml")
-        try writeKeySecret(upstream, name: "upstream", into: directory)
-        change = try await registry.reload()
-        #expect(await registry.snapshot().keys.map(\.name) == ["upstream"])
+        // Removed: the same. Labelled active again: it seals again.
+        try FileManager.default.removeItem(atPath: directory + "/older.yaml")
+        try writeKeySecret(newer, name: "newer", into: directory)
+        try await registry.reload()
+        snapshot = await registry.snapshot()
+        #expect(snapshot.keys.map(\.name) == ["newer"])
+        #expect(snapshot.retired.map(\.name) == ["older"])
+
+        // A restart forgets retired keys.
+        let restarted = KeyRegistry(store: LocalKeyDirectory(path: directory), generation: KeyGenerationOptions(bits: 2048), logger: quietLogger)
+        try await restarted.start(cutoff: nil)
+        #expect(await restarted.snapshot().decryptionKeys.map(\.name) == ["newer"])
+    }
+
+    @Test func aKeyDirectoryIsPolledAtTheConfiguredInterval() async throws {
+        let directory = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        try writeKeySecret(try KeyPair.generate(bits: 2048, now: Date().addingTimeInterval(-3600)), name: "first", into: directory)
+        let controller = try await RunningController.start(keyDirectory: directory) { $0.keyReloadInterval = 0.1 }
+        let before = try await send("GET", controller.base + "/v1/cert.pem").body
+        let upstream = try Fixtures.upstreamKeyPair()
+        try writeKeySecret(upstream, name: "upstream", into: directory, created: Date())
+        // The upstream fixture's certificate is older than "first": with SecretCreationTimestamp it would win,
+        // here the directory change shows as a second registered key.
+        #expect(await eventually { await controller.service.registry.snapshot().keys.count == 2 })
+        #expect(try await send("GET", controller.base + "/v1/cert.pem").body == before)
+        let newest = try KeyPair.generate(bits: 2048)
+        try writeKeySecret(newest, name: "newest", into: directory)
+        #expect(try await eventually { try await send("GET", controller.base + "/v1/cert.pem").body != before })
+        #expect(await controller.service.registry.snapshot().newest?.name == "newest")
+        await controller.stop()
     }
 
     @Test func unreadableKeyFilesAreSkipped() async throws {
@@ -137,6 +176,74 @@ struct KubernetesKeyStoreTests {
         try await server.cluster.create("secrets", try Self.keySecret(upstream, name: "sealed-secrets-key", label: nil))
         try await registry.reload()
         #expect(Set(await registry.snapshot().keys.map(\.name)) == [created.name, "sealed-secrets-key"])
+        await client.shutdown()
+        await server.stop()
+    }
+
+    @Test func keySecretsAreWatchedAddedRelabelledRemovedAndAfterGone() async throws {
+        let server = try await StandInAPIServer.start()
+        let client = try KubernetesClient(connection: KubernetesConnection(server: server.url, source: "stand-in"))
+        let metadata = KeySecretMetadata(labels: ["team": "platform", ControllerKeySecret.activeLabel: "ignored"],
+                                         annotations: ["example.com/owner": "ops"])
+        let store = KubernetesKeyStore(client: client, namespace: "kube-system", metadata: metadata)
+        let registry = KeyRegistry(store: store, generation: KeyGenerationOptions(bits: 2048), logger: quietLogger)
+        try await registry.start(cutoff: nil)
+        let created = try #require(await registry.snapshot().newest)
+        // --privatekey-labels / --privatekey-annotations on the new key Secret; the active label stays.
+        let stored = ObjectMeta(try #require(await server.cluster.object("secrets", "kube-system", created.name))["metadata"]?.object ?? ManifestObject())
+        #expect(stored.labels == ["team": "platform", ControllerKeySecret.activeLabel: "active"])
+        #expect(stored.annotations["example.com/owner"] == "ops")
+
+        let follow = Task { try await store.follow(watch: true, pollInterval: 0, logger: quietLogger) { await registry.apply($0) } }
+        #expect(await eventually { await server.cluster.openWatches == 1 })
+
+        // Added: a newer key takes over sealing without a restart.
+        let newer = try KeyPair.generate(bits: 2048, now: Date().addingTimeInterval(60))
+        try await server.cluster.create("secrets", try Self.keySecret(newer, name: "newer", label: "active"))
+        #expect(await eventually { await registry.snapshot().newest?.name == "newer" })
+
+        // Relabelled compromised: the watch reports it gone; it stops sealing and still decrypts.
+        try await server.cluster.replace("secrets", try Self.keySecret(newer, name: "newer", label: "compromised"))
+        #expect(await eventually { await registry.snapshot().newest?.name == created.name })
+        #expect(await registry.snapshot().retired.map(\.name) == ["newer"])
+
+        // Removed: the same.
+        let upstream = try Fixtures.upstreamKeyPair()
+        try await server.cluster.create("secrets", try Self.keySecret(upstream, name: "byo", label: "active"))
+        #expect(await eventually { await registry.snapshot().keys.map(\.name).contains("byo") })
+        await server.cluster.remove("secrets", "kube-system", "byo")
+        #expect(await eventually { Set(await registry.snapshot().retired.map(\.name)) == ["newer", "byo"] })
+        #expect(await registry.snapshot().keys.map(\.name) == [created.name])
+
+        // History compacted while the watch was down: 410 Gone, a new list finds the key added meanwhile.
+        let lists = await server.cluster.requestCount("GET /api/v1/namespaces/kube-system/secrets")
+        await server.cluster.dropWatches(abruptly: false)
+        let later = try KeyPair.generate(bits: 2048, now: Date().addingTimeInterval(120))
+        try await server.cluster.create("secrets", try Self.keySecret(later, name: "later", label: "active"))
+        await server.cluster.compact()
+        #expect(await eventually { await registry.snapshot().newest?.name == "later" })
+        #expect(await server.cluster.requestCount("GET /api/v1/namespaces/kube-system/secrets") > lists)
+
+        follow.cancel()
+        _ = await follow.result
+        await client.shutdown()
+        await server.stop()
+    }
+
+    @Test func withoutAWatchKeySecretsArePolled() async throws {
+        let server = try await StandInAPIServer.start()
+        let client = try KubernetesClient(connection: KubernetesConnection(server: server.url, source: "stand-in"))
+        let store = KubernetesKeyStore(client: client, namespace: "kube-system")
+        let registry = KeyRegistry(store: store, generation: KeyGenerationOptions(bits: 2048), logger: quietLogger)
+        try await server.cluster.create("secrets", try Self.keySecret(try Fixtures.upstreamKeyPair(), name: "byo", label: "active"))
+        try await registry.start(cutoff: nil)
+        let follow = Task { try await store.follow(watch: false, pollInterval: 0.1, logger: quietLogger) { await registry.apply($0) } }
+        let newer = try KeyPair.generate(bits: 2048)
+        try await server.cluster.create("secrets", try Self.keySecret(newer, name: "newer", label: "active"))
+        #expect(await eventually { await registry.snapshot().newest?.name == "newer" })
+        #expect(await server.cluster.openWatches == 0)
+        follow.cancel()
+        _ = await follow.result
         await client.shutdown()
         await server.stop()
     }

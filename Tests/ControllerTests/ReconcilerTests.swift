@@ -220,9 +220,9 @@ struct ReconcilerTests {
         // History compacted: resuming gets 410 Gone, the informer lists again and finds the new object.
         #expect(await eventually { await harness.cluster.openWatches >= 2 })
         let listsBefore = await harness.cluster.requestCount("GET /apis/bitnami.com/v1alpha1/sealedsecrets")
+        await harness.cluster.compact()  // before the drop, so the resumed watch is sure to get 410
         await harness.cluster.dropWatches(abruptly: false)
         try await harness.cluster.create("sealedsecrets", try ReconcilerHarness.sealed("a", "three", items: ["k": "3"]))
-        await harness.cluster.compact()
         #expect(await eventually { await harness.cluster.object("secrets", "a", "three") != nil })
         #expect(await harness.cluster.requestCount("GET /apis/bitnami.com/v1alpha1/sealedsecrets") > listsBefore + 1)
         await harness.stop()
@@ -258,6 +258,219 @@ struct ReconcilerTests {
         #expect(await harness.cluster.object("secrets", "out", "x") == nil)
         #expect(await harness.cluster.requestCount("GET /api/v1/namespaces/out") == 0)
         await harness.stop()
+    }
+}
+
+@Suite("Reconciler flags against a stand-in API server", .serialized)
+struct ReconcilerFlagTests {
+    static func labelled(_ object: ManifestObject, _ labels: [String: String]) -> ManifestObject {
+        var object = object
+        var meta = ObjectMeta(object["metadata"]?.object ?? ManifestObject())
+        meta.labels = labels
+        object["metadata"] = .object(meta.fields)
+        return object
+    }
+
+    @Test func labelSelectorLimitsWhichSealedSecretsAreUnsealed() async throws {
+        let harness = try await ReconcilerHarness.start { $0.labelSelector = "team in (a,c),!skip" }
+        try await harness.cluster.create("sealedsecrets", Self.labelled(try ReconcilerHarness.sealed("p", "other", items: ["k": "0"]), ["team": "b"]))
+        try await harness.cluster.create("sealedsecrets", Self.labelled(try ReconcilerHarness.sealed("p", "skipped", items: ["k": "0"]), ["team": "a", "skip": ""]))
+        try await harness.cluster.create("sealedsecrets", Self.labelled(try ReconcilerHarness.sealed("p", "mine", items: ["k": "1"]), ["team": "a"]))
+        #expect(await eventually { ReconcilerHarness.data(await harness.cluster.object("secrets", "p", "mine")) == ["k": "1"] })
+        // Relabelled into the selector: the watch reports it and it is unsealed.
+        try await harness.cluster.replace("sealedsecrets", Self.labelled(try #require(await harness.cluster.object("sealedsecrets", "p", "other")), ["team": "c"]))
+        #expect(await eventually { await harness.cluster.object("secrets", "p", "other") != nil })
+        #expect(await harness.cluster.object("secrets", "p", "skipped") == nil)
+        #expect(await harness.cluster.requestCount("GET /api/v1/namespaces/p/secrets/skipped") == 0)
+        #expect(await harness.cluster.requests.contains { $0.hasPrefix("GET /apis/bitnami.com/v1alpha1/sealedsecrets") })
+        await harness.stop()
+    }
+
+    @Test func oldGCBehaviorDeletesTheSecretOfADeletedSealedSecret() async throws {
+        let harness = try await ReconcilerHarness.start { $0.oldGCBehavior = true }
+        try await harness.cluster.create("sealedsecrets", try ReconcilerHarness.sealed("p", "gone", items: ["k": "1"]))
+        try await harness.cluster.create("sealedsecrets", try ReconcilerHarness.sealed("p", "kept", items: ["k": "1"]))
+        #expect(await eventually {
+            let gone = await harness.cluster.object("secrets", "p", "gone")
+            let kept = await harness.cluster.object("secrets", "p", "kept")
+            return gone != nil && kept != nil
+        })
+        // A Secret the SealedSecret does not control is left alone even when names match.
+        var foreign = try #require(await harness.cluster.object("secrets", "p", "kept"))
+        var meta = ObjectMeta(foreign["metadata"]?.object ?? ManifestObject())
+        meta.fields["ownerReferences"] = nil
+        meta.annotations = [SealedSecretsAnnotation.managed: "true"]
+        foreign["metadata"] = .object(meta.fields)
+        try await harness.cluster.replace("secrets", foreign)
+        await harness.cluster.remove("sealedsecrets", "p", "gone")
+        await harness.cluster.remove("sealedsecrets", "p", "kept")
+        #expect(await eventually { await harness.cluster.object("secrets", "p", "gone") == nil })
+        // The reconcile of the deleted SealedSecret checks it is gone, reads the Secret, finds another owner, stops.
+        #expect(await eventually {
+            let checked = await harness.cluster.requestCount("GET /apis/bitnami.com/v1alpha1/namespaces/p/sealedsecrets/kept") >= 1
+            let idle = await harness.reconciler.queue.count == 0
+            return checked && idle
+        })
+        #expect(await harness.cluster.object("secrets", "p", "kept") != nil)
+        #expect(await harness.cluster.requestCount("DELETE /api/v1/namespaces/p/secrets/kept") == 0)
+        await harness.stop()
+    }
+
+    @Test func oldGCBehaviorKeepsTheSecretOfASealedSecretRelabelledOutOfTheSelector() async throws {
+        let harness = try await ReconcilerHarness.start { $0.oldGCBehavior = true; $0.labelSelector = "team=a" }
+        try await harness.cluster.create("sealedsecrets", ReconcilerFlagTests.labelled(try ReconcilerHarness.sealed("p", "moved", items: ["k": "1"]), ["team": "a"]))
+        #expect(await eventually { await harness.cluster.object("secrets", "p", "moved") != nil })
+        try await harness.cluster.replace("sealedsecrets", ReconcilerFlagTests.labelled(try #require(await harness.cluster.object("sealedsecrets", "p", "moved")), ["team": "b"]))
+        // The watch reports it deleted; the reconcile that follows reads the SealedSecret, finds it, and stops.
+        #expect(await eventually {
+            let gone = await harness.reconciler.cache.sealedSecret("p/moved") == nil
+            let read = await harness.cluster.requestCount("GET /apis/bitnami.com/v1alpha1/namespaces/p/sealedsecrets/moved") >= 1
+            let idle = await harness.reconciler.queue.count == 0
+            return gone && read && idle
+        })
+        #expect(await harness.cluster.object("secrets", "p", "moved") != nil)
+        #expect(await harness.cluster.requestCount("DELETE ") == 0)
+        await harness.stop()
+    }
+
+    @Test func withoutOldGCBehaviorTheSecretIsLeftToGarbageCollection() async throws {
+        let harness = try await ReconcilerHarness.start()
+        try await harness.cluster.create("sealedsecrets", try ReconcilerHarness.sealed("p", "gone", items: ["k": "1"]))
+        #expect(await eventually { await harness.cluster.object("secrets", "p", "gone") != nil })
+        await harness.cluster.remove("sealedsecrets", "p", "gone")
+        // A later SealedSecret is reconciled after the deletion was seen.
+        try await harness.cluster.create("sealedsecrets", try ReconcilerHarness.sealed("p", "later", items: ["k": "2"]))
+        #expect(await eventually { await harness.cluster.object("secrets", "p", "later") != nil })
+        #expect(await harness.cluster.object("secrets", "p", "gone") != nil, "the stand-in has no garbage collector")
+        #expect(await harness.cluster.requestCount("DELETE ") == 0)
+        await harness.stop()
+    }
+
+    @Test func updateStatusOffWritesNoStatus() async throws {
+        let harness = try await ReconcilerHarness.start { $0.updateStatus = false }
+        try await harness.cluster.create("sealedsecrets", try ReconcilerHarness.sealed("p", "quiet", items: ["k": "1"]))
+        #expect(await eventually { await harness.cluster.eventReasons(for: "quiet") == ["Unsealed"] })
+        #expect(await harness.cluster.object("secrets", "p", "quiet") != nil)
+        #expect(await harness.cluster.requestCount("PUT /apis/bitnami.com/v1alpha1/namespaces/p/sealedsecrets/quiet/status") == 0)
+        #expect(await harness.cluster.object("sealedsecrets", "p", "quiet")?["status"] == nil)
+        #expect(harness.reconciler.metrics.text.contains(#"condition_info{namespace="p",name="quiet",condition="Synced""#))
+        await harness.stop()
+    }
+
+    @Test func theKeyThatOpenedTheLastSealedSecretIsTriedFirst() async throws {
+        let harness = try await ReconcilerHarness.start()
+        // A newer key seals; the SealedSecrets below were sealed for the older upstream key.
+        let newer = try KeyPair.generate(bits: 2048, now: Date())
+        try writeKeySecret(newer, name: "newer", into: harness.directory)
+        try await harness.reconciler.registry.reload()
+        let snapshot = await harness.reconciler.registry.snapshot()
+        let upstream = try KeyFingerprint.of(try Fixtures.upstreamKeyPair().privateKey)
+        #expect(snapshot.newest?.name == "newer")
+        #expect(snapshot.decryptionKeys(preferring: nil).map(\.name) == ["newer", "upstream"])
+        #expect(snapshot.decryptionKeys(preferring: upstream).map(\.name) == ["upstream", "newer"])
+        #expect(snapshot.decryptionKeys(preferring: "SHA256:unknown").map(\.name) == ["newer", "upstream"])
+
+        #expect(harness.reconciler.lastOpeningKey.withLock { $0 } == nil)
+        try await harness.cluster.create("sealedsecrets", try ReconcilerHarness.sealed("p", "old", items: ["k": "1"]))
+        #expect(await eventually { ReconcilerHarness.data(await harness.cluster.object("secrets", "p", "old")) == ["k": "1"] })
+        #expect(harness.reconciler.lastOpeningKey.withLock { $0 } == upstream)
+
+        // One sealed for the newer key: still opens (the preferred key is only tried first), and becomes preferred.
+        var meta = ObjectMeta()
+        meta.name = "new"
+        meta.namespace = "p"
+        let sealedForNewer = try Sealer(publicKey: try newer.certificate.publicKey())
+            .seal(Secret(metadata: meta, type: "Opaque", data: ["k": Array("2".utf8)]))
+        try await harness.cluster.create("sealedsecrets", try #require(sealedForNewer.manifest().object))
+        #expect(await eventually { ReconcilerHarness.data(await harness.cluster.object("secrets", "p", "new")) == ["k": "2"] })
+        #expect(harness.reconciler.lastOpeningKey.withLock { $0 } == (try KeyFingerprint.of(newer.privateKey)))
+        await harness.stop()
+    }
+
+    static func legacySealedSecret(_ namespace: String, _ name: String) throws -> ManifestObject {
+        let inner = #"{"apiVersion":"v1","kind":"Secret","metadata":{"name":"\#(name)","namespace":"\#(namespace)"},"data":{"k":"dmFsdWU="}}"#
+        let blob = try HybridCipher.seal(Array(inner.utf8), publicKey: try Fixtures.upstreamKeyPair().certificate.publicKey(),
+                                         label: Array("\(namespace)/\(name)".utf8))
+        return ManifestObject(ordered: [
+            ("apiVersion", .string(SealedSecret.apiVersion)), ("kind", .string(SealedSecret.kind)),
+            ("metadata", .object(ManifestObject(ordered: [("name", .string(name)), ("namespace", .string(namespace))]))),
+            ("spec", .object(ManifestObject(ordered: [("data", .string(Data(blob).base64EncodedString()))]))),
+        ])
+    }
+
+    @Test(arguments: [true, false])
+    func deprecatedSpecDataFollowsAcceptDeprecatedV1Data(_ accept: Bool) async throws {
+        let harness = try await ReconcilerHarness.start { $0.acceptDeprecatedV1Data = accept }
+        try await harness.cluster.create("sealedsecrets", try Self.legacySealedSecret("p", "old"))
+        #expect(await eventually { await ReconcilerHarness.condition(harness.cluster.object("sealedsecrets", "p", "old")) != nil })
+        let condition = ReconcilerHarness.condition(await harness.cluster.object("sealedsecrets", "p", "old"))
+        if accept {
+            #expect(condition?["status"]?.string == "True")
+            #expect(ReconcilerHarness.data(await harness.cluster.object("secrets", "p", "old")) == ["k": "value"])
+        } else {
+            #expect(condition?["status"]?.string == "False")
+            #expect(condition?["message"]?.string?.contains("--accept-deprecated-v1-data=false") == true)
+            #expect(await harness.cluster.object("secrets", "p", "old") == nil)
+        }
+        await harness.stop()
+    }
+
+    @Test func additionalNamespacesWatchTheControllerNamespaceAndThoseOnly() async throws {
+        let namespaces = ReconcilerOptions.watchedNamespaces(namespaces: nil, allNamespaces: true, additional: "team-a, team-b,team-a",
+                                                             controllerNamespace: "kube-system")
+        #expect(namespaces == ["kube-system", "team-a", "team-b"])
+        #expect(ReconcilerOptions.watchedNamespaces(namespaces: nil, allNamespaces: false, additional: nil, controllerNamespace: "ctl") == ["ctl"])
+        #expect(ReconcilerOptions.watchedNamespaces(namespaces: nil, allNamespaces: true, additional: nil, controllerNamespace: "ctl") == nil)
+        #expect(ReconcilerOptions.watchedNamespaces(namespaces: "x,y", allNamespaces: true, additional: nil, controllerNamespace: "ctl") == ["x", "y"])
+
+        let harness = try await ReconcilerHarness.start { $0.namespaces = namespaces }
+        for namespace in ["kube-system", "team-a", "team-b", "team-c"] {
+            try await harness.cluster.create("sealedsecrets", try ReconcilerHarness.sealed(namespace, "s", items: ["k": namespace]))
+        }
+        #expect(await eventually {
+            var found = 0
+            for namespace in ["kube-system", "team-a", "team-b"] where await harness.cluster.object("secrets", namespace, "s") != nil { found += 1 }
+            return found == 3
+        })
+        #expect(await harness.cluster.object("secrets", "team-c", "s") == nil)
+        #expect(await harness.cluster.requestCount("GET /apis/bitnami.com/v1alpha1/namespaces/team-c") == 0)
+        #expect(await harness.cluster.requestCount("GET /apis/bitnami.com/v1alpha1/sealedsecrets") == 0, "no cluster-wide list")
+        await harness.stop()
+    }
+}
+
+@Suite("Flag values")
+struct FlagValueTests {
+    @Test func labelSelectors() throws {
+        let selector = try LabelSelector(parsing: "app=web,tier!=db, env in (prod, staging),!legacy,owner,zone notin (x)")
+        #expect(selector.matches(["app": "web", "env": "prod", "owner": "me"]))
+        #expect(!selector.matches(["app": "web", "env": "prod", "owner": "me", "legacy": "1"]))
+        #expect(!selector.matches(["app": "web", "env": "dev", "owner": "me"]))
+        #expect(!selector.matches(["app": "web", "env": "prod", "owner": "me", "tier": "db"]))
+        #expect(!selector.matches(["app": "web", "env": "prod", "owner": "me", "zone": "x"]))
+        #expect(!selector.matches(["app": "web", "env": "prod"]))
+        #expect(try LabelSelector(parsing: "sealedsecrets.bitnami.com/sealed-secrets-key==active").matches([ControllerKeySecret.activeLabel: "active"]))
+        for bad in ["a b", "a=b=c", "a in (x", "=x", "a,,b", "-a=b", "UPPER/x=y"] {
+            #expect(throws: ControllerError.self, "\(bad)") { try LabelSelector(parsing: bad) }
+        }
+    }
+
+    @Test func kubernetesTimestamps() {
+        #expect(GoDuration.rfc3339(Date(timeIntervalSince1970: 1_136_214_245.75)) == "2006-01-02T15:04:05Z")
+        #expect(GoDuration.rfc3339(Date(timeIntervalSince1970: 1_767_225_599)) == "2025-12-31T23:59:59Z")
+        let now = Date()
+        #expect(GoDuration.parseRFC3339(GoDuration.rfc3339(now)).map { abs($0.timeIntervalSince(now)) < 1 } == true)
+    }
+
+    @Test func keyPrefixAndKeySecretMetadata() throws {
+        try ControllerKeySecret.validatePrefix("sealed-secrets-key")
+        for bad in ["", "Upper", "with_underscore", String(repeating: "a", count: 246)] {
+            #expect(throws: ControllerError.self) { try ControllerKeySecret.validatePrefix(bad) }
+        }
+        #expect(try KeySecretMetadata.pairs("a=1, example.com/b=two,c=", flag: "privatekey-labels") == ["a": "1", "example.com/b": "two", "c": ""])
+        #expect(try KeySecretMetadata.pairs("", flag: "privatekey-labels") == [:])
+        #expect(throws: ControllerError.self) { try KeySecretMetadata.pairs("novalue", flag: "privatekey-labels") }
+        #expect(throws: ControllerError.self) { try KeySecretMetadata.pairs("bad key=1", flag: "privatekey-labels") }
     }
 }
 

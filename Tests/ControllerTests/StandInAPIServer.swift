@@ -3,6 +3,7 @@ import Hummingbird
 import Logging
 import NIOCore
 import Sealing
+import ServiceLifecycle
 @testable import Controller
 
 /// A stand-in Kubernetes API server for the reconciler tests, on 127.0.0.1 over plain HTTP. It speaks the
@@ -15,6 +16,19 @@ actor StandInCluster {
         let resource: String
         let type: String
         let object: ManifestObject
+        /// The object before this change (for label-selector watches: an object that stops matching is DELETED).
+        var previous: ManifestObject? = nil
+        /// The object's JSON, encoded once for the answer and every watch line.
+        let json: String
+
+        init(revision: Int, resource: String, type: String, object: ManifestObject, previous: ManifestObject? = nil, json: String? = nil) {
+            self.revision = revision
+            self.resource = resource
+            self.type = type
+            self.object = object
+            self.previous = previous
+            self.json = json ?? ManifestWriter.compactJSON(.object(object))
+        }
     }
 
     struct Fault {
@@ -27,10 +41,12 @@ actor StandInCluster {
     final class Watcher: Sendable {
         let resource: String
         let namespace: String?
+        let selector: LabelSelector?
         let continuation: AsyncThrowingStream<ByteBuffer, Error>.Continuation
-        init(resource: String, namespace: String?, continuation: AsyncThrowingStream<ByteBuffer, Error>.Continuation) {
+        init(resource: String, namespace: String?, selector: LabelSelector?, continuation: AsyncThrowingStream<ByteBuffer, Error>.Continuation) {
             self.resource = resource
             self.namespace = namespace
+            self.selector = selector
             self.continuation = continuation
         }
     }
@@ -91,7 +107,7 @@ actor StandInCluster {
     func create(_ resource: String, _ object: ManifestObject) throws -> ManifestObject {
         let meta = object["metadata"]?.object ?? ManifestObject()
         guard let namespace = meta["namespace"]?.string else { throw TestFailure("no namespace") }
-        return try store(resource, namespace: namespace, object, method: "POST").1
+        return try store(resource, namespace: namespace, object, method: "POST").object
     }
 
     /// Replaces an object's spec/data/metadata as `kubectl apply` would.
@@ -111,7 +127,7 @@ actor StandInCluster {
         revision += 1
         var object = current
         setRevision(&object, revision)
-        record(Entry(revision: revision, resource: resource, type: "DELETED", object: object))
+        record(Entry(revision: revision, resource: resource, type: "DELETED", object: object, previous: current))
     }
 
     // MARK: Serving
@@ -144,8 +160,8 @@ actor StandInCluster {
                 return (201, Self.json(object), nil)
             }
             do {
-                let (status, stored) = try store(route.resource, namespace: namespace, object, method: "POST")
-                return (status, Self.json(stored), nil)
+                let stored = try store(route.resource, namespace: namespace, object, method: "POST")
+                return (stored.status, ByteBuffer(string: stored.json), nil)
             } catch let failure as APIFailure {
                 return (failure.status, Self.status(failure.status, failure.message, reason: failure.reason), nil)
             } catch {
@@ -154,8 +170,8 @@ actor StandInCluster {
         case ("PUT", _?, let subresource):
             guard let namespace = route.namespace, let object else { return (400, Self.status(400, "bad request"), nil) }
             do {
-                let (status, stored) = try store(route.resource, namespace: namespace, object, method: "PUT", statusOnly: subresource == "status")
-                return (status, Self.json(stored), nil)
+                let stored = try store(route.resource, namespace: namespace, object, method: "PUT", statusOnly: subresource == "status")
+                return (stored.status, ByteBuffer(string: stored.json), nil)
             } catch let failure as APIFailure {
                 return (failure.status, Self.status(failure.status, failure.message, reason: failure.reason), nil)
             } catch {
@@ -179,12 +195,12 @@ actor StandInCluster {
     }
 
     private func store(_ resource: String, namespace: String, _ input: ManifestObject, method: String,
-                       statusOnly: Bool = false) throws -> (Int, ManifestObject) {
+                       statusOnly: Bool = false) throws -> (status: Int, object: ManifestObject, json: String) {
         var object = input
         var meta = object["metadata"]?.object ?? ManifestObject()
         var name = meta["name"]?.string ?? ""
         if name.isEmpty, let prefix = meta["generateName"]?.string {
-            name = prefix + String(UUID().uuidString.lowercased().filter(\.isLetter).prefix(5))
+            name = prefix + String((0..<5).map { _ in "bcdfghjklmnpqrstvwxz2456789".randomElement()! })
         }
         guard !name.isEmpty else { throw APIFailure(status: 422, reason: "Invalid", message: "name is required") }
         let key = namespace + "/" + name
@@ -231,8 +247,9 @@ actor StandInCluster {
         meta["resourceVersion"] = .string(String(revision))
         object["metadata"] = .object(meta)
         objects[resource, default: [:]][key] = object
-        record(Entry(revision: revision, resource: resource, type: current == nil ? "ADDED" : "MODIFIED", object: object))
-        return (current == nil ? 201 : 200, object)
+        let entry = Entry(revision: revision, resource: resource, type: current == nil ? "ADDED" : "MODIFIED", object: object, previous: current)
+        record(entry)
+        return (current == nil ? 201 : 200, object, entry.json)
     }
 
     private func setRevision(_ object: inout ManifestObject, _ value: Int) {
@@ -245,7 +262,7 @@ actor StandInCluster {
         log.append(entry)
         let namespace = entry.object["metadata"]?.object?["namespace"]?.string
         for watcher in watchers.values where watcher.resource == entry.resource && (watcher.namespace == nil || watcher.namespace == namespace) {
-            watcher.continuation.yield(Self.line(entry))
+            if let visible = Self.visible(entry, to: watcher.selector) { watcher.continuation.yield(Self.line(visible)) }
         }
     }
 
@@ -273,12 +290,13 @@ actor StandInCluster {
             continuation.finish()
             return stream
         }
+        let labelSelector = selector.flatMap { try? LabelSelector(parsing: $0) }
         for entry in log where entry.revision > start && entry.resource == route.resource
             && (route.namespace == nil || entry.object["metadata"]?.object?["namespace"]?.string == route.namespace) {
-            continuation.yield(Self.line(entry))
+            if let visible = Self.visible(entry, to: labelSelector) { continuation.yield(Self.line(visible)) }
         }
         let id = UUID()
-        watchers[id] = Watcher(resource: route.resource, namespace: route.namespace, continuation: continuation)
+        watchers[id] = Watcher(resource: route.resource, namespace: route.namespace, selector: labelSelector, continuation: continuation)
         Task { [weak self] in
             try? await Task.sleep(for: .seconds(timeout))
             await self?.endWatch(id)
@@ -295,10 +313,23 @@ actor StandInCluster {
 
     static func matches(_ object: ManifestObject, _ selector: String?) -> Bool {
         guard let selector, !selector.isEmpty else { return true }
-        let labels = ObjectMeta(object["metadata"]?.object ?? ManifestObject()).labels
-        return selector.split(separator: ",").allSatisfy { term in
-            let parts = term.split(separator: "=", maxSplits: 1).map(String.init)
-            return parts.count == 2 && labels[parts[0]] == parts[1]
+        guard let parsed = try? LabelSelector(parsing: selector) else { return false }
+        return parsed.matches(ObjectMeta(object["metadata"]?.object ?? ManifestObject()).labels)
+    }
+
+    /// What a watch with `selector` sees of `entry`, as the API server does: an object that starts matching is
+    /// ADDED, one that stops matching is DELETED, changes that never match are not sent.
+    static func visible(_ entry: Entry, to selector: LabelSelector?) -> Entry? {
+        guard let selector else { return entry }
+        func matching(_ object: ManifestObject?) -> Bool {
+            object.map { selector.matches(ObjectMeta($0["metadata"]?.object ?? ManifestObject()).labels) } ?? false
+        }
+        if entry.type == "DELETED" { return matching(entry.object) ? entry : nil }
+        switch (matching(entry.previous), matching(entry.object)) {
+        case (true, true): return entry
+        case (false, true): return Entry(revision: entry.revision, resource: entry.resource, type: "ADDED", object: entry.object, json: entry.json)
+        case (true, false): return Entry(revision: entry.revision, resource: entry.resource, type: "DELETED", object: entry.object, json: entry.json)
+        case (false, false): return nil
         }
     }
 
@@ -311,8 +342,7 @@ actor StandInCluster {
     }
 
     static func line(_ entry: Entry) -> ByteBuffer {
-        let event = ManifestObject(ordered: [("type", .string(entry.type)), ("object", .object(entry.object))])
-        return ByteBuffer(string: ManifestWriter.compactJSON(.object(event)) + "\n")
+        ByteBuffer(string: "{\"type\":\"\(entry.type)\",\"object\":" + entry.json + "}\n")
     }
 
     static func json(_ object: ManifestObject) -> ByteBuffer { ByteBuffer(string: ManifestWriter.compactJSON(.object(object))) }
@@ -356,6 +386,7 @@ actor StandInCluster {
 /// Serves a `StandInCluster` over HTTP on 127.0.0.1.
 struct StandInAPIServer {
     let cluster: StandInCluster
+    let group: ServiceGroup
     let task: Task<Void, Error>
     let port: Int
 
@@ -377,15 +408,26 @@ struct StandInAPIServer {
         logger.logLevel = .critical
         let app = Application(responder: responder, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
                               onServerRunning: { latch.set($0.localAddress?.port ?? 0) }, logger: logger)
-        let task = Task { try await app.run() }
+        let group = ServiceGroup(services: [app], logger: logger)
+        let task = Task { try await group.run() }
         let port = await latch.value()
-        return StandInAPIServer(cluster: cluster, task: task, port: port)
+        return StandInAPIServer(cluster: cluster, group: group, task: task, port: port)
     }
 
+    /// Ends the watches, then shuts the server down gracefully (idle connections closed, requests answered).
     func stop() async {
         await cluster.dropWatches(abruptly: false)
-        task.cancel()
+        await group.triggerGracefulShutdown()
+        // A watch opened meanwhile would hold the shutdown: keep ending watches until the server is down.
+        let ending = Task {
+            for _ in 0..<100 {
+                try await Task.sleep(for: .milliseconds(50))
+                await cluster.dropWatches(abruptly: false)
+            }
+            task.cancel()
+        }
         _ = await task.result
+        ending.cancel()
     }
 }
 

@@ -82,8 +82,9 @@ struct RunningController {
         return RunningController(service: service, task: task, apiPort: apiPort, metricsPort: metricsPort)
     }
 
+    /// A graceful shutdown (cancelling Hummingbird with keep-alive connections open can trip a NIO assertion).
     func stop() async {
-        task.cancel()
+        service.shutDown()
         _ = await task.result
     }
 }

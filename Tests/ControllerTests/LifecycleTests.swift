@@ -1,0 +1,228 @@
+import Foundation
+import Sealing
+import Testing
+@testable import Controller
+
+/// The real `sealant controller` binary: graceful shutdown on SIGTERM/SIGINT, and flag errors.
+@Suite("sealant controller process", .serialized)
+struct LifecycleTests {
+    /// The `sealant` executable next to the test bundle (built by `swift build --build-tests` / `swift test`).
+    static let binary: String? = {
+        var directory = Bundle.main.bundleURL
+        for _ in 0..<4 {
+            let candidate = directory.appendingPathComponent("sealant").path
+            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
+            directory = directory.deletingLastPathComponent()
+        }
+        return nil
+    }()
+
+    /// A running controller process with its stderr (JSON logs) in a file.
+    final class ControllerProcess {
+        let process = Process()
+        let logFile: String
+
+        init(_ arguments: [String], directory: String) throws {
+            guard let binary = LifecycleTests.binary else { throw TestFailure("the sealant binary is not built next to the tests") }
+            logFile = directory + "/controller.log"
+            _ = FileManager.default.createFile(atPath: logFile, contents: nil)
+            process.executableURL = URL(fileURLWithPath: binary)
+            process.arguments = ["controller"] + arguments
+            var environment = ProcessInfo.processInfo.environment
+            environment["KUBERNETES_SERVICE_HOST"] = nil
+            environment["HOME"] = directory
+            process.environment = environment
+            process.standardOutput = FileHandle.nullDevice
+            process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: logFile))
+            try process.run()
+        }
+
+        var log: String { (try? String(contentsOfFile: logFile, encoding: .utf8)) ?? "" }
+
+        /// The port logged by "HTTP API listening".
+        func apiPort() async -> Int? {
+            var port: Int?
+            _ = await eventually(30) {
+                for line in log.split(separator: "\n") where line.contains("HTTP API listening") {
+                    if let match = line.firstMatch(of: /"port":"?(\d+)/) { port = Int(match.1) }
+                }
+                return port != nil || !process.isRunning
+            }
+            return port
+        }
+
+        func waitForExit(seconds: Double = 30) async -> Int32? {
+            guard await eventually(seconds, { !process.isRunning }) else {
+                process.terminate()
+                return nil
+            }
+            return process.terminationReason == .exit ? process.terminationStatus : 128 + process.terminationStatus
+        }
+    }
+
+    /// Whether something accepts TCP connections on 127.0.0.1:`port` (a plain connect; HTTP clients retry refusals).
+    static func accepts(port: Int) -> Bool {
+        let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard descriptor >= 0 else { return false }
+        defer { close(descriptor) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        return withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 }
+        }
+    }
+
+    static func keyDirectory(_ root: String) throws -> String {
+        let keys = root + "/keys"
+        try FileManager.default.createDirectory(atPath: keys, withIntermediateDirectories: true)
+        try writeKeySecret(try Fixtures.upstreamKeyPair(), name: "upstream", into: keys)
+        return keys
+    }
+
+    @Test(arguments: [SIGTERM, SIGINT])
+    func aSignalStopsItCleanlyWithoutACluster(_ signal: Int32) async throws {
+        let root = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let controller = try ControllerProcess(
+            ["--key-dir", try Self.keyDirectory(root), "--listen-addr", "127.0.0.1:0", "--listen-metrics-addr", "127.0.0.1:0",
+             "--log-format", "json", "--key-renew-period", "0"], directory: root)
+        let port = try #require(await controller.apiPort(), "no listening line in: \(controller.log)")
+        #expect(try await send("GET", "http://127.0.0.1:\(port)/healthz").status == 200)
+        #expect(Self.accepts(port: port))
+
+        kill(controller.process.processIdentifier, signal)
+        let status = await controller.waitForExit()
+        #expect(status == 0, "exit status \(String(describing: status)); log: \(controller.log.suffix(3000))")
+        #expect(controller.log.contains("closing the HTTP listeners"))
+        // It no longer accepts connections.
+        #expect(!Self.accepts(port: port))
+    }
+
+    /// A kubeconfig file for the stand-in API server.
+    static func kubeconfig(for server: StandInAPIServer, in root: String) throws -> String {
+        let path = root + "/kubeconfig"
+        try """
+        apiVersion: v1
+        kind: Config
+        current-context: stand-in
+        clusters:
+        - name: stand-in
+          cluster:
+            server: \(server.url)
+        contexts:
+        - name: stand-in
+          context:
+            cluster: stand-in
+            namespace: kube-system
+        users: []
+        """.write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
+    @Test func sigtermWhenIdleInAClusterWithWatchedKeys() async throws {
+        let root = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let server = try await StandInAPIServer.start()
+        try await server.cluster.create("secrets", try KubernetesKeyStoreTests.keySecret(try Fixtures.upstreamKeyPair(), name: "byo", label: "active"))
+        let controller = try ControllerProcess(
+            ["--kubeconfig", try Self.kubeconfig(for: server, in: root), "--listen-addr", "127.0.0.1:0",
+             "--listen-metrics-addr", "127.0.0.1:0", "--log-format", "json", "--key-renew-period", "0"], directory: root)
+        _ = try #require(await controller.apiPort(), "no listening line in: \(controller.log)")
+        // SealedSecrets, Secrets and the key Secrets are watched.
+        #expect(await eventually(30) { await server.cluster.openWatches == 3 })
+        try await server.cluster.create("sealedsecrets", try ReconcilerHarness.sealed("app", "db", items: ["password": "s3"]))
+        #expect(await eventually(30) { await server.cluster.object("secrets", "app", "db") != nil })
+        kill(controller.process.processIdentifier, SIGTERM)
+        let status = await controller.waitForExit()
+        #expect(status == 0, "exit status \(String(describing: status)); log: \(controller.log.suffix(3000))")
+        await server.stop()
+    }
+
+    @Test func aSecondSignalExitsWithoutWaiting() async throws {
+        let root = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let server = try await StandInAPIServer.start()
+        let controller = try ControllerProcess(
+            ["--kubeconfig", try Self.kubeconfig(for: server, in: root), "--key-dir", try Self.keyDirectory(root),
+             "--listen-addr", "127.0.0.1:0", "--listen-metrics-addr", "127.0.0.1:0", "--log-format", "json",
+             "--key-renew-period", "0", "--shutdown-grace-period", "60s"], directory: root)
+        _ = try #require(await controller.apiPort(), "no listening line in: \(controller.log)")
+        #expect(await eventually(30) { await server.cluster.openWatches == 2 })
+        await server.cluster.setDelay(.seconds(20))
+        try await server.cluster.create("sealedsecrets", try ReconcilerHarness.sealed("app", "slow", items: ["k": "v"]))
+        #expect(await eventually(30) { await server.cluster.requestCount("POST /api/v1/namespaces/app/secrets") == 1 })
+        kill(controller.process.processIdentifier, SIGTERM)
+        #expect(await eventually { controller.log.contains("shutting down") })
+        kill(controller.process.processIdentifier, SIGINT)
+        #expect(await controller.waitForExit(seconds: 10) == 1, "the reconcile in progress would hold it for 20 s")
+        await server.cluster.setDelay(.zero)
+        await server.stop()
+    }
+
+    @Test func sigtermLetsTheReconcileInProgressFinish() async throws {
+        let root = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let server = try await StandInAPIServer.start()
+        let kubeconfig = root + "/kubeconfig"
+        try """
+        apiVersion: v1
+        kind: Config
+        current-context: stand-in
+        clusters:
+        - name: stand-in
+          cluster:
+            server: \(server.url)
+        contexts:
+        - name: stand-in
+          context:
+            cluster: stand-in
+            namespace: kube-system
+        users: []
+        """.write(toFile: kubeconfig, atomically: true, encoding: .utf8)
+        let controller = try ControllerProcess(
+            ["--kubeconfig", kubeconfig, "--key-dir", try Self.keyDirectory(root), "--listen-addr", "127.0.0.1:0",
+             "--listen-metrics-addr", "127.0.0.1:0", "--log-format", "json", "--key-renew-period", "0"], directory: root)
+        _ = try #require(await controller.apiPort(), "no listening line in: \(controller.log)")
+        #expect(await eventually(30) { await server.cluster.openWatches == 2 })
+
+        // Every API answer now takes 0.8 s: the reconcile is still in progress when SIGTERM arrives.
+        await server.cluster.setDelay(.milliseconds(800))
+        try await server.cluster.create("sealedsecrets", try ReconcilerHarness.sealed("app", "db", items: ["password": "s3"]))
+        #expect(await eventually(30) { await server.cluster.requestCount("POST /api/v1/namespaces/app/secrets") == 1 })
+        kill(controller.process.processIdentifier, SIGTERM)
+        let status = await controller.waitForExit()
+        #expect(status == 0, "exit status \(String(describing: status)); log: \(controller.log.suffix(3000))")
+        #expect(ReconcilerHarness.data(await server.cluster.object("secrets", "app", "db")) == ["password": "s3"])
+        #expect(ReconcilerHarness.condition(await server.cluster.object("sealedsecrets", "app", "db"))?["status"]?.string == "True")
+        #expect(!controller.log.contains("reconciles still running after the grace period"))
+        await server.stop()
+    }
+
+    @Test(arguments: [
+        (["--label-selector", "a b"], "label-selector"),
+        (["--key-prefix", "Not_Valid"], "key-prefix"),
+        (["--privatekey-labels", "novalue"], "privatekey-labels"),
+        (["--privatekey-annotations", "=x"], "privatekey-annotations"),
+        (["--max-unseal-retries=-1"], "max-unseal-retries"),
+        (["--max-unseal-retries", "-1"], "max-unseal-retries"),
+        (["--no-such-flag"], "no-such-flag"),
+        (["--key-renew-period", "often"], "key-renew-period"),
+        (["--update-status=maybe"], "update-status"),
+        // Go-style booleans are accepted: the error is about the next flag.
+        (["--update-status=false", "--old-gc-behavior=true", "--watch-for-secrets=false", "--key-prefix", "BAD"], "key-prefix"),
+        (["--namespaces", "a", "--additional-namespaces", "b"], "namespaces"),
+    ])
+    func invalidFlagsAreOneLineErrorsWithExitStatus2(_ arguments: [String], _ flag: String) async throws {
+        let root = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let controller = try ControllerProcess(["--key-dir", root + "/keys", "--listen-addr", "127.0.0.1:0",
+                                                "--listen-metrics-addr", "127.0.0.1:0"] + arguments, directory: root)
+        #expect(await controller.waitForExit() == 2)
+        let lines = controller.log.split(separator: "\n").filter { !$0.isEmpty }
+        #expect(lines.count == 1, "\(lines)")
+        #expect(lines.first?.contains(flag) == true, "\(lines)")
+        #expect(!FileManager.default.fileExists(atPath: root + "/keys"), "nothing written")
+    }
+}
