@@ -120,12 +120,18 @@ public struct DiffScanner: Sendable {
     /// Commit mode: also deliver each commit's message as a `.commitMessage` unit at path
     /// `HistoryUnit.commitMessagePath`.
     public let includeCommitMessages: Bool
+    /// Staged and unstaged modes: read this index file instead of the repository's (git's
+    /// `GIT_INDEX_FILE`, which `git commit -a` and `git commit PATH` point at a temporary index while
+    /// they hold `index.lock`; the lock is then the caller's own and not a reason to stop).
+    public let indexFile: String?
 
-    public init(repository: GitRepository, source: DiffSource, workers: Int = 0, includeCommitMessages: Bool = false) {
+    public init(repository: GitRepository, source: DiffSource, workers: Int = 0, includeCommitMessages: Bool = false,
+                indexFile: String? = nil) {
         self.repository = repository
         self.source = source
         self.workers = workers
         self.includeCommitMessages = includeCommitMessages
+        self.indexFile = indexFile.flatMap { $0.isEmpty ? nil : $0 }
     }
 
     /// Diffs and calls `consumer` once per changed file with added lines (commit mode: from worker threads).
@@ -274,9 +280,14 @@ public struct DiffScanner: Sendable {
                            diff: (RepositoryHandle, IndexHandle) throws(GitHistoryError) -> [FilePatch]) throws -> DiffScanSummary {
         let handle = try repository.openHandle()
         guard !repository.isBare else { throw GitHistoryError.bareRepository(path: repository.gitDirectory, mode: mode) }
-        let lockPath = repository.gitDirectory + "index.lock"
-        if FileManager.default.fileExists(atPath: lockPath) { throw GitHistoryError.indexLocked(lockPath: lockPath) }
-        let index = try handle.loadIndex()
+        let index: IndexHandle
+        if let indexFile {
+            index = try handle.loadIndex(at: indexFile)
+        } else {
+            let lockPath = repository.gitDirectory + "index.lock"
+            if FileManager.default.fileExists(atPath: lockPath) { throw GitHistoryError.indexLocked(lockPath: lockPath) }
+            index = try handle.loadIndex()
+        }
         var summary = DiffScanSummary()
         for patch in try diff(handle, index) {
             guard let unit = Self.unit(from: patch, commit: nil) else { continue }

@@ -269,6 +269,21 @@ final class RepositoryHandle: @unchecked Sendable {
 
     // MARK: Diffs
 
+    /// The index file at `path` instead of the repository's own (git's `GIT_INDEX_FILE`: `git commit -a`
+    /// and `git commit PATH` run the pre-commit hook against a temporary index), failing with
+    /// `corruptIndex` when it is missing or cannot be parsed.
+    func loadIndex(at path: String) throws(GitHistoryError) -> IndexHandle {
+        guard FileManager.default.fileExists(atPath: path) else {
+            throw .corruptIndex(path: path, reason: "no such file (GIT_INDEX_FILE)")
+        }
+        var index: OpaquePointer?
+        guard git_index_open(&index, path) == 0, let index else {
+            throw .corruptIndex(path: path, reason: LibGit2.lastErrorMessage())
+        }
+        // A free-standing index: diffs against it read blobs through this repository.
+        return IndexHandle(index)
+    }
+
     /// The index, failing with `corruptIndex` when it cannot be parsed.
     func loadIndex() throws(GitHistoryError) -> IndexHandle {
         var index: OpaquePointer?

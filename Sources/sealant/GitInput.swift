@@ -66,7 +66,10 @@ struct GitInput {
     func scanDiff(_ source: DiffSource) throws -> (findings: [Finding], summary: Summary) {
         let collected = FindingCollector()
         let scan = self.scan
-        let differ = DiffScanner(repository: repository, source: source, workers: workers)
+        // Inside `git commit -a` / `git commit PATH` the hook must read git's temporary index.
+        var indexFile: String?
+        if case .commits = source {} else { indexFile = ProcessInfo.processInfo.environment["GIT_INDEX_FILE"] }
+        let differ = DiffScanner(repository: repository, source: source, workers: workers, indexFile: indexFile)
         let result = try differ.run(consumerPerWorker: {
             let detector = scan.detector.makeScanner()
             return { unit in
