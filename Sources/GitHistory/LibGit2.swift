@@ -345,19 +345,27 @@ final class RepositoryHandle: @unchecked Sendable {
         }
         let oldBytes = try content(old)
         let newBytes = try content(new)
-        var options = Self.diffOptions()
-        var patch: OpaquePointer?
-        let code = (oldBytes ?? []).withUnsafeBytes { oldBuffer in
+        // The patch points into the buffers: read it before they go.
+        let result: Result<(lines: [AddedLine], isBinary: Bool), GitHistoryError> = (oldBytes ?? []).withUnsafeBytes { oldBuffer in
             (newBytes ?? []).withUnsafeBytes { newBuffer in
-                git_patch_from_buffers(&patch, oldBytes == nil ? nil : oldBuffer.baseAddress, oldBuffer.count, nil,
-                                       newBytes == nil ? nil : newBuffer.baseAddress, newBuffer.count, nil, &options)
+                var options = Self.diffOptions()
+                var patch: OpaquePointer?
+                let code = git_patch_from_buffers(&patch, oldBytes == nil ? nil : oldBuffer.baseAddress, oldBuffer.count, nil,
+                                                  newBytes == nil ? nil : newBuffer.baseAddress, newBuffer.count, nil, &options)
+                guard code == 0 else {
+                    return .failure(.libgit2(operation: "diff blobs", code: code, message: LibGit2.lastErrorMessage()))
+                }
+                guard let patch else { return .success(([], false)) }
+                defer { git_patch_free(patch) }
+                let isBinary = git_patch_get_delta(patch).map { $0.pointee.flags & GIT_DIFF_FLAG_BINARY.rawValue != 0 } ?? false
+                do throws(GitHistoryError) {
+                    return .success((try Self.addedLines(of: patch), isBinary))
+                } catch {
+                    return .failure(error)
+                }
             }
         }
-        try LibGit2.check(code, "diff blobs")
-        guard let patch else { return ([], false) }
-        defer { git_patch_free(patch) }
-        let isBinary = git_patch_get_delta(patch).map { $0.pointee.flags & GIT_DIFF_FLAG_BINARY.rawValue != 0 } ?? false
-        return (try Self.addedLines(of: patch), isBinary)
+        return try result.get()
     }
 
     private static func diffOptions() -> git_diff_options {
