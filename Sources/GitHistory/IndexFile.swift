@@ -38,8 +38,31 @@ struct IndexFile {
 
     /// The index at `path`, or nil when it is missing or not in a layout read here.
     static func read(path: String) -> IndexFile? {
-        guard let data = FileManager.default.contents(atPath: path) else { return nil }
-        return parse([UInt8](data))
+        readBytes(path).flatMap(parse)
+    }
+
+    /// The whole file in one buffer, read straight into it (no intermediate `Data` copy of a
+    /// several-megabyte index).
+    private static func readBytes(_ path: String) -> [UInt8]? {
+        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+        guard descriptor >= 0 else { return nil }
+        defer { close(descriptor) }
+        var info = stat()
+        guard fstat(descriptor, &info) == 0, info.st_size >= 0 else { return nil }
+        let size = Int(info.st_size)
+        var complete = true
+        let bytes = [UInt8](unsafeUninitializedCapacity: size) { buffer, count in
+            var done = 0
+            while done < size {
+                let got = Foundation.read(descriptor, buffer.baseAddress! + done, size - done)
+                if got < 0 && errno == EINTR { continue }
+                if got <= 0 { break }
+                done += got
+            }
+            complete = done == size
+            count = done
+        }
+        return complete ? bytes : nil
     }
 
     static func parse(_ bytes: [UInt8]) -> IndexFile? {
