@@ -22,8 +22,12 @@ public struct DatabaseCache: Sendable {
     func key(for patterns: [VectorscanPattern]) -> String {
         var text = "v1\u{0}\(Vectorscan.version)\u{0}\(Self.platformSignature)\u{0}"
         for p in patterns { text += "\(p.id)\u{0}\(p.flags)\u{0}\(p.expression)\u{0}" }
-        return Fingerprint.secretHash(text) + Fingerprint.secretHash(String(text.reversed()))
+        return Self.hash(text)
     }
+
+    /// 128 bits of SHA-256 over the UTF-8 bytes (one pass; reversing the text by characters to get
+    /// a second half cost a pre-commit run several milliseconds).
+    static func hash(_ text: String) -> String { String(Fingerprint.sha256Hex(Array(text.utf8)).prefix(32)) }
 
     func path(for patterns: [VectorscanPattern]) -> String { directory + "/db-" + key(for: patterns) + ".hs" }
 
@@ -71,7 +75,7 @@ public struct DatabaseCache: Sendable {
     private func stagesPath(for sources: [String]) -> String {
         var text = "stages-v1\u{0}\(Vectorscan.version)\u{0}"
         for s in sources { text += s + "\u{0}" }
-        return directory + "/stages-" + Fingerprint.secretHash(text) + Fingerprint.secretHash(String(text.reversed())) + ".tsv"
+        return directory + "/stages-" + Self.hash(text) + ".tsv"
     }
 
     /// Atomic write: temp file in the cache folder, then rename; failures only cost speed.
