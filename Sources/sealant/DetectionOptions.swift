@@ -52,8 +52,10 @@ struct DetectionOptions: ParsableArguments {
     }
 
     func makeContext(scanRoot: String?) throws -> Context {
+        let cache = noCache ? nil : DatabaseCache.standard()
         var ruleSet = try CLIError.wrap {
-            try ConfigLoader.resolve(explicitPath: config, scanRoot: scanRoot, environment: ProcessInfo.processInfo.environment)
+            try ConfigLoader.resolve(explicitPath: config, scanRoot: scanRoot, environment: ProcessInfo.processInfo.environment,
+                                     builtInCache: cache?.directory)
         }
         if !enableRule.isEmpty {
             let known = Set(ruleSet.rules.map(\.id))
@@ -63,7 +65,6 @@ struct DetectionOptions: ParsableArguments {
             ruleSet.rules.removeAll { !enableRule.contains($0.id) }
         }
         let options = DetectorOptions(maxDecodeDepth: max(0, maxDecodeDepth), ignoreInlineAllow: ignoreInlineAllow)
-        let cache = noCache ? nil : DatabaseCache.standard()
         let detector = try CLIError.wrap { try Detector(ruleSet: ruleSet, options: options, cache: cache) }
         for fallback in detector.pcre2OnlyRules {
             printError("sealant: warning: rule \(fallback.id): Vectorscan cannot take its regex (\(fallback.reason)); using PCRE2 alone")
