@@ -16,7 +16,8 @@ public struct BuiltInRulesCache: Sendable {
 
     /// The built-in rule set, from the cache when possible.
     public func ruleSet() throws -> RuleSet {
-        if let data = FileManager.default.contents(atPath: path), let cached = try? JSONDecoder().decode(RuleSet.self, from: data) {
+        if let stored = FileManager.default.contents(atPath: path), stored.starts(with: Self.magic),
+           let cached = try? JSONDecoder().decode(RuleSet.self, from: stored.dropFirst(Self.magic.count)) {
             return cached
         }
         let parsed = try ConfigLoader.builtIn()
@@ -31,7 +32,8 @@ public struct BuiltInRulesCache: Sendable {
             slim.rules[i].negativeExamples = []
             slim.rules[i].sampleSecrets = []
         }
-        guard let data = try? JSONEncoder().encode(slim) else { return }
+        guard let json = try? JSONEncoder().encode(slim) else { return }
+        let data = Self.magic + json
         let temporary = directory + "/.rules-\(UUID().uuidString.prefix(8)).tmp"
         do {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
@@ -41,6 +43,10 @@ public struct BuiltInRulesCache: Sendable {
             unlink(temporary)
         }
     }
+
+    /// The file starts with a NUL byte, so scanners (this one included) treat it as binary and do
+    /// not report the rules' own regexes and allowlists as credentials when a home directory is scanned.
+    static let magic = Data("sealant-rules\u{0}\n".utf8)
 
     /// FNV-1a, 64 bits, as 16 hex digits: a cache key, not a security boundary.
     static func hash(_ text: String) -> String {
