@@ -27,8 +27,8 @@ bench_need_sealant() {
   case ",$TOOLS," in
     *,sealant,*)
       if [ ! -x "$SEALANT" ] && [ -z "${NO_BUILD:-}" ]; then
-        log "building sealant (swift build -c release) in $ROOT"
-        (cd "$ROOT" && { make -s deps >/dev/null 2>&1 || true; } && swift build -c release --product sealant) || log "build failed"
+        log "building sealant (make release) in $ROOT"
+        (cd "$ROOT" && make -s release) || log "build failed"
       fi
       if [ ! -x "$SEALANT" ] || ! "$SEALANT" scan --help >/dev/null 2>&1; then
         log "WARNING: $SEALANT missing or has no 'scan' command: benchmarking peers only"

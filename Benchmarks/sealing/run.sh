@@ -5,6 +5,6 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$root"
 python3 -c "import kubesealpy" 2>/dev/null || pip install --quiet kubesealpy
-swift build -c release --product sealant
+make -s release
 bin=$(swift build -c release --show-bin-path)/sealant
 python3 Benchmarks/sealing/bench.py "$bin" "$root/Benchmarks/work/sealing" "$@"

@@ -22,8 +22,12 @@ public struct DatabaseCache: Sendable {
     func key(for patterns: [VectorscanPattern]) -> String {
         var text = "v1\u{0}\(Vectorscan.version)\u{0}\(Self.platformSignature)\u{0}"
         for p in patterns { text += "\(p.id)\u{0}\(p.flags)\u{0}\(p.expression)\u{0}" }
-        return Fingerprint.secretHash(text) + Fingerprint.secretHash(String(text.reversed()))
+        return Self.hash(text)
     }
+
+    /// 128 bits of SHA-256 over the UTF-8 bytes (one pass; reversing the text by characters to get
+    /// a second half cost a pre-commit run several milliseconds).
+    static func hash(_ text: String) -> String { String(Fingerprint.sha256Hex(Array(text.utf8)).prefix(32)) }
 
     func path(for patterns: [VectorscanPattern]) -> String { directory + "/db-" + key(for: patterns) + ".hs" }
 
@@ -76,7 +80,7 @@ public struct DatabaseCache: Sendable {
     private func stagesPath(for sources: [String]) -> String {
         var text = "stages-v1\u{0}\(Vectorscan.version)\u{0}"
         for s in sources { text += s + "\u{0}" }
-        return directory + "/stages-" + Fingerprint.secretHash(text) + Fingerprint.secretHash(String(text.reversed())) + ".tsv"
+        return directory + "/stages-" + Self.hash(text) + ".tsv"
     }
 
     /// Atomic write: temp file in the cache folder, then rename; failures only cost speed.
@@ -96,20 +100,21 @@ public struct DatabaseCache: Sendable {
     /// the folder grows forever.
     static let keptEntries = 8
 
-    /// Removes all but the `keptEntries` most recently used databases and stage tables, and temp
-    /// files left by interrupted writers (older than an hour). Runs after a write, i.e. rarely.
+    /// Removes all but the `keptEntries` most recently used databases, stage tables and decoded rule
+    /// sets (`BuiltInRulesCache`), and temp files left by interrupted writers (older than an hour).
+    /// Runs after a write, i.e. rarely.
     func prune() {
         let manager = FileManager.default
         guard let names = try? manager.contentsOfDirectory(atPath: directory) else { return }
         func modified(_ name: String) -> Date {
             ((try? manager.attributesOfItem(atPath: directory + "/" + name))?[.modificationDate] as? Date) ?? .distantPast
         }
-        for prefix in ["db-", "stages-"] {
+        for prefix in ["db-", "stages-", "rules-"] {
             let entries = names.filter { $0.hasPrefix(prefix) }.map { ($0, modified($0)) }.sorted { $0.1 > $1.1 }
             for (name, _) in entries.dropFirst(Self.keptEntries) { try? manager.removeItem(atPath: directory + "/" + name) }
         }
         let stale = Date().addingTimeInterval(-3600)
-        for name in names where name.hasPrefix(".tmp-") && modified(name) < stale {
+        for name in names where (name.hasPrefix(".tmp-") || name.hasPrefix(".rules-")) && modified(name) < stale {
             try? manager.removeItem(atPath: directory + "/" + name)
         }
     }

@@ -120,15 +120,21 @@ public struct DiffScanner: Sendable {
     /// Commit mode: also deliver each commit's message as a `.commitMessage` unit at path
     /// `HistoryUnit.commitMessagePath`.
     public let includeCommitMessages: Bool
+    /// Staged and unstaged modes: read this index file instead of the repository's (git's
+    /// `GIT_INDEX_FILE`, which `git commit -a` and `git commit PATH` point at a temporary index while
+    /// they hold `index.lock`; the lock is then the caller's own and not a reason to stop).
+    public let indexFile: String?
+
     /// Commit mode: updated as commits are diffed, for a progress display.
     public let progress: WalkProgress?
 
     public init(repository: GitRepository, source: DiffSource, workers: Int = 0, includeCommitMessages: Bool = false,
-                progress: WalkProgress? = nil) {
+                indexFile: String? = nil, progress: WalkProgress? = nil) {
         self.repository = repository
         self.source = source
         self.workers = workers
         self.includeCommitMessages = includeCommitMessages
+        self.indexFile = indexFile.flatMap { $0.isEmpty ? nil : $0 }
         self.progress = progress
     }
 
@@ -142,7 +148,9 @@ public struct DiffScanner: Sendable {
     public func run(consumerPerWorker makeConsumer: @escaping @Sendable () throws -> (DiffUnit) throws -> Void) throws -> DiffScanSummary {
         switch source {
         case .commits(let selection): return try scanCommits(selection, makeConsumer)
-        case .staged: return try scanIndex(mode: "staged", try makeConsumer()) { (handle, index) throws(GitHistoryError) in
+        case .staged:
+            if let summary = try scanStagedFromIndexFile(makeConsumer) { return summary }
+            return try scanIndex(mode: "staged", try makeConsumer()) { (handle, index) throws(GitHistoryError) in
             let head = try handle.headCommit().map { (id) throws(GitHistoryError) in try handle.lookupCommit(id).treeID }
             return try handle.diffTreeToIndex(tree: head, index: index)
         }
@@ -277,13 +285,55 @@ public struct DiffScanner: Sendable {
 
     // MARK: Index
 
+    /// The staged changes found by reading the index file directly and comparing it with HEAD
+    /// through the cache tree (see `IndexFile`): what a pre-commit hook in a large repository
+    /// needs to be instant. nil when libgit2 must do it: an index layout `IndexFile` does not read
+    /// (or a corrupt one, which libgit2 then reports), unmerged paths, or a possible rename (a path
+    /// gone and another new: libgit2's similarity detection decides which lines are really added).
+    private func scanStagedFromIndexFile(_ makeConsumer: () throws -> (DiffUnit) throws -> Void) throws -> DiffScanSummary? {
+        guard !repository.isBare else { throw GitHistoryError.bareRepository(path: repository.gitDirectory, mode: "staged") }
+        let indexPath: String
+        if let indexFile {
+            indexPath = indexFile
+        } else {
+            let lockPath = repository.gitDirectory + "index.lock"
+            if FileManager.default.fileExists(atPath: lockPath) { throw GitHistoryError.indexLocked(lockPath: lockPath) }
+            indexPath = repository.gitDirectory + "index"
+        }
+        guard let index = IndexFile.read(path: indexPath), !index.entries.contains(where: { $0.stage != 0 }) else { return nil }
+        let handle = try repository.openObjectReader()
+        let headTree = try handle.headCommit().map { (id) throws(GitHistoryError) in try handle.lookupCommit(id).treeID }
+        var diff = StagedDiff(index: index, handle: handle)
+        try diff.run(headTree: headTree)
+        if diff.hasDeletions && diff.changes.contains(where: { $0.old == nil }) { return nil }
+        let consumer = try makeConsumer()
+        var summary = DiffScanSummary()
+        for change in diff.changes {
+            var patch = FilePatch(status: change.old == nil ? .added : .modified, oldPath: change.path, newPath: change.path,
+                                  oldMode: change.old?.mode ?? 0, newMode: change.new.mode, newID: change.new.id,
+                                  isBinary: false, addedLines: [])
+            if change.new.mode != FileMode.gitlink {
+                (patch.addedLines, patch.isBinary) = try handle.addedLines(from: change.old?.id, to: change.new.id)
+            }
+            guard let unit = Self.unit(from: patch, commit: nil) else { continue }
+            summary.count(unit)
+            try consumer(unit)
+        }
+        return summary
+    }
+
     private func scanIndex(mode: String, _ consumer: (DiffUnit) throws -> Void,
                            diff: (RepositoryHandle, IndexHandle) throws(GitHistoryError) -> [FilePatch]) throws -> DiffScanSummary {
         let handle = try repository.openHandle()
         guard !repository.isBare else { throw GitHistoryError.bareRepository(path: repository.gitDirectory, mode: mode) }
-        let lockPath = repository.gitDirectory + "index.lock"
-        if FileManager.default.fileExists(atPath: lockPath) { throw GitHistoryError.indexLocked(lockPath: lockPath) }
-        let index = try handle.loadIndex()
+        let index: IndexHandle
+        if let indexFile {
+            index = try handle.loadIndex(at: indexFile)
+        } else {
+            let lockPath = repository.gitDirectory + "index.lock"
+            if FileManager.default.fileExists(atPath: lockPath) { throw GitHistoryError.indexLocked(lockPath: lockPath) }
+            index = try handle.loadIndex()
+        }
         var summary = DiffScanSummary()
         for patch in try diff(handle, index) {
             guard let unit = Self.unit(from: patch, commit: nil) else { continue }

@@ -44,10 +44,10 @@ enum TextReport {
             field("Also in:", "\(n) more \(n == 1 ? "place" : "places") (same blob)")
         }
         if !f.fingerprint.isEmpty { field("Fingerprint:", inert(f.fingerprint)) }
+        let baseline = "or record it in a baseline (`sealant baseline create`, then scan with --baseline-path)"
         field("Suppress:", f.fingerprint.isEmpty
-            ? "add a `sealant:allow` comment on the line, or record it in a baseline (--baseline-path)"
-            : "add a `sealant:allow` comment on the line, add the fingerprint to .sealantignore, "
-                + "or record it in a baseline (--baseline-path)")
+            ? "add a `sealant:allow` comment on the line, " + baseline
+            : "add a `sealant:allow` comment on the line, add the fingerprint to .sealantignore, " + baseline)
         return lines.joined(separator: "\n") + "\n"
     }
 

@@ -41,7 +41,10 @@ public enum ConfigLoader {
 
     /// Chooses the configuration the way the CLI documents: explicit path, then `SEALANT_CONFIG`,
     /// then `.sealant.toml` / `.gitleaks.toml` at the scan root, then the built-in rules.
-    public static func resolve(explicitPath: String?, scanRoot: String?, environment: [String: String]) throws -> RuleSet {
+    /// `builtInCache`: a directory where the built-in rules are kept decoded (see `BuiltInRulesCache`);
+    /// only for scanning, as the cached copy has no examples.
+    public static func resolve(explicitPath: String?, scanRoot: String?, environment: [String: String],
+                               builtInCache: String? = nil) throws -> RuleSet {
         if let explicitPath { return try load(path: explicitPath) }
         if let env = environment["SEALANT_CONFIG"], !env.isEmpty { return try load(path: env) }
         if let scanRoot {
@@ -53,6 +56,7 @@ public enum ConfigLoader {
                 if FileManager.default.fileExists(atPath: candidate) { return try load(path: candidate) }
             }
         }
+        if let builtInCache { return try BuiltInRulesCache(directory: builtInCache).ruleSet() }
         return try builtIn()
     }
 

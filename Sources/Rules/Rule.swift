@@ -1,5 +1,5 @@
 /// One detection rule in the gitleaks configuration schema, plus Sealant's own sample keys.
-public struct Rule: Sendable, Equatable {
+public struct Rule: Sendable, Equatable, Codable {
     /// Unique id, e.g. `github-pat`; reused ids in an extending config override the base rule.
     public var id: String
     public var description: String
@@ -63,11 +63,11 @@ public struct Rule: Sendable, Equatable {
 }
 
 /// A set of conditions under which a finding is suppressed (gitleaks `[[allowlists]]`).
-public struct Allowlist: Sendable, Equatable {
+public struct Allowlist: Sendable, Equatable, Codable {
     /// How the conditions of one allowlist combine.
-    public enum Condition: String, Sendable { case or = "OR", and = "AND" }
+    public enum Condition: String, Sendable, Codable { case or = "OR", and = "AND" }
     /// What `regexes` are matched against.
-    public enum RegexTarget: String, Sendable { case secret, match, line }
+    public enum RegexTarget: String, Sendable, Codable { case secret, match, line }
 
     public var description: String
     public var condition: Condition
@@ -100,7 +100,7 @@ public struct Allowlist: Sendable, Equatable {
 }
 
 /// A loaded, fully extended configuration: the rules to run and the global allowlists.
-public struct RuleSet: Sendable, Equatable {
+public struct RuleSet: Sendable, Equatable, Codable {
     public var title: String
     public var rules: [Rule]
     public var allowlists: [Allowlist]

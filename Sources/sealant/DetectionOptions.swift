@@ -14,7 +14,7 @@ struct DetectionOptions: ParsableArguments {
     @Option(name: .customLong("enable-rule"), help: "Only run these rule ids (repeatable).")
     var enableRule: [String] = []
 
-    @Option(name: .customLong("baseline-path"), help: "A previous JSON report: its findings are not reported again.")
+    @Option(name: .customLong("baseline-path"), help: "A baseline (sealant baseline create) or earlier JSON report, sealant's or gitleaks': its findings are not reported again.")
     var baselinePath: String?
 
     @Option(name: [.short, .customLong("ignore-path")], help: "An ignore file, or a folder holding .sealantignore / .gitleaksignore (default: the scan root).")
@@ -34,14 +34,16 @@ struct DetectionOptions: ParsableArguments {
         var detector: Detector
         var ignoreList: IgnoreList
         var baseline: Baseline?
+        /// File names of the scanner's own bookkeeping: ignore files and baselines hold fingerprints
+        /// (or, with `baseline create --keep-secrets`, secrets already recorded), not new leaks.
+        var ownFileNames: Set<String> = [".sealantignore", ".gitleaksignore", BaselineCommand.defaultPath]
 
         /// Drops findings listed in ignore files or the baseline, findings inside the scanner's own
-        /// ignore files (they hold fingerprints, not secrets), and exact duplicates.
+        /// ignore and baseline files, and exact duplicates.
         func suppress(_ findings: [Finding]) -> [Finding] {
             var seen = Set<String>()
             return findings.filter { f in
-                let name = (f.file as NSString).lastPathComponent
-                if name == ".sealantignore" || name == ".gitleaksignore" { return false }
+                if ownFileNames.contains((f.file as NSString).lastPathComponent) { return false }
                 if ignoreList.ignores(f) { return false }
                 if let baseline, baseline.contains(f) { return false }
                 let key = "\(f.fingerprint)|\(f.commit)|\(f.startLine)|\(f.startColumn)"
@@ -51,8 +53,10 @@ struct DetectionOptions: ParsableArguments {
     }
 
     func makeContext(scanRoot: String?) throws -> Context {
+        let cache = noCache ? nil : DatabaseCache.standard()
         var ruleSet = try CLIError.wrap {
-            try ConfigLoader.resolve(explicitPath: config, scanRoot: scanRoot, environment: ProcessInfo.processInfo.environment)
+            try ConfigLoader.resolve(explicitPath: config, scanRoot: scanRoot, environment: ProcessInfo.processInfo.environment,
+                                     builtInCache: cache?.directory)
         }
         if !enableRule.isEmpty {
             let known = Set(ruleSet.rules.map(\.id))
@@ -62,12 +66,13 @@ struct DetectionOptions: ParsableArguments {
             ruleSet.rules.removeAll { !enableRule.contains($0.id) }
         }
         let options = DetectorOptions(maxDecodeDepth: max(0, maxDecodeDepth), ignoreInlineAllow: ignoreInlineAllow)
-        let cache = noCache ? nil : DatabaseCache.standard()
         let detector = try CLIError.wrap { try Detector(ruleSet: ruleSet, options: options, cache: cache) }
         for fallback in detector.pcre2OnlyRules {
             printError("sealant: warning: rule \(fallback.id): Vectorscan cannot take its regex (\(fallback.reason)); using PCRE2 alone")
         }
-        return Context(detector: detector, ignoreList: try loadIgnoreList(scanRoot: scanRoot), baseline: try loadBaseline())
+        var context = Context(detector: detector, ignoreList: try loadIgnoreList(scanRoot: scanRoot), baseline: try loadBaseline())
+        if let baselinePath { context.ownFileNames.insert((baselinePath as NSString).lastPathComponent) }
+        return context
     }
 
     private func loadIgnoreList(scanRoot: String?) throws -> IgnoreList {

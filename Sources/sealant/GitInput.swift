@@ -82,7 +82,10 @@ struct GitInput {
         let walk = WalkProgress()
         let progress = ProgressLine.history(enabled: showsProgress, walk: walk, units: "changed files")
         defer { progress.finish() }
-        let differ = DiffScanner(repository: repository, source: source, workers: workers, progress: walk)
+        // Inside `git commit -a` / `git commit PATH` the hook must read git's temporary index.
+        var indexFile: String?
+        if case .commits = source {} else { indexFile = ProcessInfo.processInfo.environment["GIT_INDEX_FILE"] }
+        let differ = DiffScanner(repository: repository, source: source, workers: workers, indexFile: indexFile, progress: walk)
         let repository = self.repository
         let result = try differ.run(consumerPerWorker: {
             let detector = scan.detector.makeScanner()

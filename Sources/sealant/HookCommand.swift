@@ -112,7 +112,10 @@ enum HookScript {
             """
         } else {
             scan = """
-            "$SEALANT" scan --staged || {
+            # A committed baseline (sealant baseline create) holds findings accepted earlier.
+            baseline=
+            [ -f \(BaselineCommand.defaultPath) ] && baseline=\(BaselineCommand.defaultPath)
+            "$SEALANT" scan --staged ${baseline:+--baseline-path "$baseline"} || {
               status=$?
               [ "$status" = 1 ] && echo "sealant: commit blocked: remove the credentials above (or suppress a false positive as shown), then commit again" >&2
               exit "$status"

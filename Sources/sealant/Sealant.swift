@@ -13,6 +13,7 @@ struct Sealant: AsyncParsableCommand {
             ScanCommand.self,
             ProtectCommand.self,
             HookCommand.self,
+            BaselineCommand.self,
             RulesCommand.self,
             // Seal
             SealCommand.self,

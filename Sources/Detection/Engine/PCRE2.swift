@@ -1,4 +1,5 @@
 import CPCRE2
+import Foundation
 
 // Thin wrapper over PCRE2 (8-bit, no UTF: patterns and subjects are bytes). All unsafe pointer code
 // for the library lives here.
@@ -9,11 +10,26 @@ struct PCRE2CompileError: Error {
     var message: String
 }
 
-/// A compiled, JIT-compiled pattern; immutable and shareable across threads.
+/// A compiled pattern, JIT-compiled on first use; shareable across threads.
 final class PCRE2Regex: @unchecked Sendable {
-    let code: OpaquePointer
+    private let compiledCode: OpaquePointer
     let captureCount: Int
     let pattern: String
+    /// JIT compilation of every rule costs a pre-commit run ~10 ms while a few staged lines
+    /// exercise a handful of rules: it happens on the first match instead (once, under a lock).
+    private let jitLock = NSLock()
+    private var jitted = false
+
+    /// The pattern, JIT-compiled (or interpreted if the JIT refused it), ready for `pcre2_match`.
+    var code: OpaquePointer {
+        jitLock.lock()
+        defer { jitLock.unlock() }
+        if !jitted {
+            _ = pcre2_jit_compile_8(compiledCode, UInt32(PCRE2_JIT_COMPLETE))  // falls back to the interpreter on failure
+            jitted = true
+        }
+        return compiledCode
+    }
 
     init(_ pattern: String, caseless: Bool = false) throws {
         var errorCode: Int32 = 0
@@ -28,15 +44,14 @@ final class PCRE2Regex: @unchecked Sendable {
         guard let compiled else {
             throw PCRE2CompileError(offset: errorOffset, message: PCRE2Regex.message(for: errorCode))
         }
-        code = compiled
+        compiledCode = compiled
         self.pattern = pattern
-        _ = pcre2_jit_compile_8(compiled, UInt32(PCRE2_JIT_COMPLETE))  // falls back to the interpreter on failure
         var count: UInt32 = 0
         pcre2_pattern_info_8(compiled, UInt32(PCRE2_INFO_CAPTURECOUNT), &count)
         captureCount = Int(count)
     }
 
-    deinit { pcre2_code_free_8(code) }
+    deinit { pcre2_code_free_8(compiledCode) }
 
     static func message(for code: Int32) -> String {
         var buffer = [UInt8](repeating: 0, count: 256)
