@@ -20,8 +20,9 @@ public struct DatabaseCache: Sendable {
     }
 
     func key(for patterns: [VectorscanPattern]) -> String {
-        var text = "v1\u{0}\(Vectorscan.version)\u{0}\(Self.platformSignature)\u{0}"
-        for p in patterns { text += "\(p.id)\u{0}\(p.flags)\u{0}\(p.expression)\u{0}" }
+        // v2: a relaxed pattern is keyed by its own regex plus the version of the relaxing rewrite.
+        var text = "v2\u{0}\(Vectorscan.version)\u{0}\(Self.platformSignature)\u{0}relax-\(Detector.relaxingVersion)\u{0}"
+        for p in patterns { text += "\(p.id)\u{0}\(p.flags)\u{0}\(p.relaxed ? "r" : "-")\(p.expression)\u{0}" }
         return Self.hash(text)
     }
 
@@ -45,18 +46,24 @@ public struct DatabaseCache: Sendable {
     }
 
     /// Earlier `hs_expression_info` answers for these regexes (an empty table when absent or unreadable).
+    /// The file belongs to exactly this list of sources (its name hashes them), so it holds one line
+    /// per source in the same order and never the regexes themselves: decoding them back was
+    /// milliseconds of every pre-commit run.
     func loadStages(for sources: [String]) -> [String: StageInfo] {
         let path = stagesPath(for: sources)
         guard let data = FileManager.default.contents(atPath: path) else { return [:] }
         utimes(path, nil)
+        let lines = data.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false)
+        guard lines.count == sources.count + 1, lines[sources.count].isEmpty else { return [:] }
         var table = [String: StageInfo]()
-        for line in String(decoding: data, as: UTF8.self).split(separator: "\n") {
-            let fields = line.split(separator: "\t", maxSplits: 2, omittingEmptySubsequences: false)
-            guard fields.count == 3, let sourceData = Data(base64Encoded: String(fields[0])),
-                  let source = String(data: sourceData, encoding: .utf8) else { return [:] }
-            if fields[1] == "-" {
-                table[source] = StageInfo(result: .failure(RuleStageError(message: String(fields[2]))))
-            } else if let flags = UInt32(fields[1]), let lookBehind = Int(fields[2]) {
+        table.reserveCapacity(sources.count)
+        for (source, line) in zip(sources, lines) {
+            let fields = line.split(separator: UInt8(ascii: "\t"), maxSplits: 1, omittingEmptySubsequences: false)
+            guard fields.count == 2 else { return [:] }
+            let first = String(decoding: fields[0], as: UTF8.self), second = String(decoding: fields[1], as: UTF8.self)
+            if first == "-" {
+                table[source] = StageInfo(result: .failure(RuleStageError(message: second)))
+            } else if let flags = UInt32(first), let lookBehind = Int(second) {
                 table[source] = StageInfo(result: .success((flags, lookBehind)))
             } else {
                 return [:]
@@ -67,18 +74,18 @@ public struct DatabaseCache: Sendable {
 
     func storeStages(_ table: [String: StageInfo], for sources: [String]) {
         var text = ""
-        for (source, info) in table.sorted(by: { $0.key < $1.key }) {
-            let encoded = Data(source.utf8).base64EncodedString()
+        for source in sources {
+            guard let info = table[source] else { return }
             switch info.result {
-            case .success(let (flags, lookBehind)): text += "\(encoded)\t\(flags)\t\(lookBehind)\n"
-            case .failure(let error): text += "\(encoded)\t-\t\(error.message.replacingOccurrences(of: "\n", with: " "))\n"
+            case .success(let (flags, lookBehind)): text += "\(flags)\t\(lookBehind)\n"
+            case .failure(let error): text += "-\t\(error.message.replacingOccurrences(of: "\n", with: " ").replacingOccurrences(of: "\t", with: " "))\n"
             }
         }
         write(Data(text.utf8), to: stagesPath(for: sources))
     }
 
     private func stagesPath(for sources: [String]) -> String {
-        var text = "stages-v1\u{0}\(Vectorscan.version)\u{0}"
+        var text = "stages-v2\u{0}\(Vectorscan.version)\u{0}"
         for s in sources { text += s + "\u{0}" }
         return directory + "/stages-" + Self.hash(text) + ".tsv"
     }

@@ -73,8 +73,8 @@ public final class Detector: Sendable {
                 switch info.result {
                 case .success(let (flags, lookBehind)):
                     stage = .vectorscan(lookBehind: lookBehind)
-                    patterns.append(VectorscanPattern(expression: Detector.relaxingBoundedRepeats(source),
-                                                      id: UInt32(compiled.count), flags: flags))
+                    patterns.append(VectorscanPattern(expression: source, id: UInt32(compiled.count), flags: flags,
+                                                      relaxed: true))
                 case .failure(let reason):
                     stage = .pcre2Only(reason: reason.message)
                     fallbacks.append((rule.id, reason.message))
@@ -176,6 +176,10 @@ public final class Detector: Sendable {
         }
         return .failure(RuleStageError(message: "rejected by Vectorscan"))
     }
+
+    /// Bump when `relaxingBoundedRepeats` changes what it produces: cached databases are keyed by
+    /// the rules' own regexes and this number.
+    static let relaxingVersion = 1
 
     /// `source` with every bounded repeat `{m,n}` (n ≥ 10) outside character classes and escapes
     /// turned into `{m,}`.

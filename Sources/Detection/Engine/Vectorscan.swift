@@ -8,6 +8,12 @@ struct VectorscanPattern {
     var expression: String
     var id: UInt32
     var flags: UInt32
+    /// Compile `Detector.relaxingBoundedRepeats(expression)` instead of `expression`. Done only when
+    /// the database is compiled, not on every start: the cache key names the rule's own regex.
+    var relaxed = false
+
+    /// What Vectorscan compiles.
+    var compiledExpression: String { relaxed ? Detector.relaxingBoundedRepeats(expression) : expression }
 }
 
 /// Why Vectorscan rejected a pattern.
@@ -54,7 +60,7 @@ final class VectorscanDatabase: @unchecked Sendable {
     static func compile(_ patterns: [VectorscanPattern]) throws -> VectorscanDatabase {
         var db: OpaquePointer?
         var error: UnsafeMutablePointer<hs_compile_error_t>?
-        let cStrings = patterns.map { strdup($0.expression) }
+        let cStrings = patterns.map { strdup($0.compiledExpression) }
         defer { cStrings.forEach { free($0) } }
         var expressions = cStrings.map { UnsafePointer<CChar>($0) }
         var flags = patterns.map(\.flags)
