@@ -171,7 +171,7 @@ final class ManifestContext {
     init(repository: GitRepository) { self.repository = repository }
 
     func fullContent(of unit: DiffUnit) -> [UInt8]? {
-        guard Self.mayBeManifest(unit.path.description) else { return nil }
+        guard KubernetesManifest.mayBeManifest(path: unit.path.description) else { return nil }
         var content: [UInt8]?
         if let blob = unit.blob {
             if reader == nil { reader = try? BlobReader(repository: repository) }
@@ -180,28 +180,8 @@ final class ManifestContext {
             let url = URL(fileURLWithPath: workTree).appendingPathComponent(unit.path.description)
             if let data = FileManager.default.contents(atPath: url.path), data.count <= Self.maxBytes { content = [UInt8](data) }
         }
-        guard let content, Self.holdsKind(content) else { return nil }
+        guard let content, KubernetesManifest.hasMarker(content) else { return nil }
         return content
-    }
-
-    static func mayBeManifest(_ path: String) -> Bool {
-        let lower = path.lowercased()
-        return lower.hasSuffix(".yaml") || lower.hasSuffix(".yml") || lower.hasSuffix(".json")
-    }
-
-    /// `kind:` / `"kind"` (any manifest) or `secretGenerator:` (a kustomization).
-    static func holdsKind(_ bytes: [UInt8]) -> Bool {
-        bytes.withUnsafeBytes { raw in
-            for needle in ["kind", "secretGenerator"] {
-                let pattern = Array(needle.utf8)
-                var index = 0
-                while index + pattern.count <= raw.count {
-                    if raw[index] == pattern[0], memcmp(raw.baseAddress! + index, pattern, pattern.count) == 0 { return true }
-                    index += 1
-                }
-            }
-            return false
-        }
     }
 }
 

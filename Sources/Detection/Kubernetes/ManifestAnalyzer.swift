@@ -393,3 +393,18 @@ enum ManifestAnalyzer {
         return hits
     }
 }
+
+/// For inputs outside Detection that must decide whether a file needs whole-file manifest analysis
+/// (diff modes hand over only the added lines of a change).
+public enum KubernetesManifest {
+    /// A YAML or JSON file name.
+    public static func mayBeManifest(path: String) -> Bool {
+        let lower = path.lowercased()
+        return lower.hasSuffix(".yaml") || lower.hasSuffix(".yml") || lower.hasSuffix(".json")
+    }
+
+    /// Holds a manifest marker: `kind` (YAML `kind:` or JSON `"kind"`) or a kustomization's `secretGenerator:`.
+    public static func hasMarker(_ bytes: [UInt8]) -> Bool {
+        bytes.withUnsafeBytes { ManifestAnalyzer.contains($0, "kind") || ManifestAnalyzer.contains($0, "secretGenerator:") }
+    }
+}
