@@ -38,7 +38,8 @@ let package = Package(
         .target(name: "Detection", dependencies: ["Rules", "CVectorscan", "CPCRE2", "COpenSSL"]),
         .target(name: "GitHistory", dependencies: ["CGit2"]),
         .target(name: "Reporting", dependencies: ["Detection"]),
-        .target(name: "Sealing", dependencies: ["COpenSSL", .product(name: "Yams", package: "Yams")]),
+        .target(name: "Sealing", dependencies: ["COpenSSL", .product(name: "Yams", package: "Yams"),
+                                               .product(name: "AsyncHTTPClient", package: "async-http-client")]),
         .target(
             name: "Controller",
             dependencies: [

@@ -19,11 +19,12 @@ struct CompiledAllowlist: Sendable {
     let commits: Set<String>
     let targetRules: Set<String>
 
-    init(_ list: Allowlist, ownerID: String) throws {
+    /// `deferred`: the regexes are known to compile (see `compile(_:ruleID:field:deferred:)`).
+    init(_ list: Allowlist, ownerID: String, deferred: Bool = false) throws {
         condition = list.condition
         target = list.regexTarget
-        regexes = try list.regexes.map { try compile($0, ruleID: ownerID, field: "allowlist regex") }
-        paths = try list.paths.map { try compile($0, ruleID: ownerID, field: "allowlist path") }
+        regexes = try list.regexes.map { try compile($0, ruleID: ownerID, field: "allowlist regex", deferred: deferred) }
+        paths = try list.paths.map { try compile($0, ruleID: ownerID, field: "allowlist path", deferred: deferred) }
         stopwords = list.stopwords
         commits = Set(list.commits)
         targetRules = Set(list.targetRules)
@@ -60,7 +61,10 @@ struct CompiledAllowlist: Sendable {
     }
 }
 
-func compile(_ pattern: String, ruleID: String, field: String) throws -> PCRE2Regex {
+/// `deferred`: the pattern compiled with this PCRE2 in an earlier run (the rule set's stage table
+/// exists), so compiling it waits for its first use.
+func compile(_ pattern: String, ruleID: String, field: String, deferred: Bool = false) throws -> PCRE2Regex {
+    if deferred { return PCRE2Regex(deferred: pattern) }
     do {
         return try PCRE2Regex(pattern)
     } catch let error as PCRE2CompileError {

@@ -34,10 +34,10 @@ public struct DatabaseCache: Sendable {
 
     func load(patterns: [VectorscanPattern]) -> VectorscanDatabase? {
         let path = path(for: patterns)
-        guard let data = FileManager.default.contents(atPath: path) else { return nil }
+        guard let database = VectorscanDatabase.deserialize(contentsOf: path) else { return nil }
         // The modification time records the last use: pruning keeps the recently used entries.
         utimes(path, nil)
-        return VectorscanDatabase.deserialize([UInt8](data))
+        return database
     }
 
     func store(_ database: VectorscanDatabase, patterns: [VectorscanPattern]) {
@@ -49,8 +49,10 @@ public struct DatabaseCache: Sendable {
     /// The file belongs to exactly this list of sources (its name hashes them), so it holds one line
     /// per source in the same order and never the regexes themselves: decoding them back was
     /// milliseconds of every pre-commit run.
-    func loadStages(for sources: [String]) -> [String: StageInfo] {
-        let path = stagesPath(for: sources)
+    /// `alsoCovering`: the rule set's other regexes (paths, allowlists), part of the key because the
+    /// table's existence also means they all compiled with this PCRE2 (see `Detector.init`).
+    func loadStages(for sources: [String], alsoCovering others: [String] = []) -> [String: StageInfo] {
+        let path = stagesPath(for: sources, others: others)
         guard let data = FileManager.default.contents(atPath: path) else { return [:] }
         utimes(path, nil)
         let lines = data.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false)
@@ -72,7 +74,7 @@ public struct DatabaseCache: Sendable {
         return table
     }
 
-    func storeStages(_ table: [String: StageInfo], for sources: [String]) {
+    func storeStages(_ table: [String: StageInfo], for sources: [String], alsoCovering others: [String] = []) {
         var text = ""
         for source in sources {
             guard let info = table[source] else { return }
@@ -81,12 +83,14 @@ public struct DatabaseCache: Sendable {
             case .failure(let error): text += "-\t\(error.message.replacingOccurrences(of: "\n", with: " ").replacingOccurrences(of: "\t", with: " "))\n"
             }
         }
-        write(Data(text.utf8), to: stagesPath(for: sources))
+        write(Data(text.utf8), to: stagesPath(for: sources, others: others))
     }
 
-    private func stagesPath(for sources: [String]) -> String {
-        var text = "stages-v2\u{0}\(Vectorscan.version)\u{0}"
+    private func stagesPath(for sources: [String], others: [String]) -> String {
+        var text = "stages-v3\u{0}\(Vectorscan.version)\u{0}\(PCRE2Regex.libraryVersion)\u{0}"
         for s in sources { text += s + "\u{0}" }
+        text += "\u{1}"
+        for s in others { text += s + "\u{0}" }
         return directory + "/stages-" + Self.hash(text) + ".tsv"
     }
 

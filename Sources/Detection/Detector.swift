@@ -51,11 +51,17 @@ public final class Detector: Sendable {
         var fallbacks = [(id: String, reason: String)]()
         // hs_expression_info costs more than loading a cached database: remember its answers.
         let sources = ruleSet.rules.compactMap(\.regex)
-        var stages = cache?.loadStages(for: sources) ?? [:]
+        // The stage table also stands for "every regex of this rule set compiled with this PCRE2"
+        // (it is written only after they all did): with it, compiling waits for first use.
+        let otherRegexes = ruleSet.rules.flatMap { rule in
+            (rule.path.map { [$0] } ?? []) + rule.allowlists.flatMap { $0.regexes + $0.paths }
+        } + ruleSet.allowlists.flatMap { $0.regexes + $0.paths }
+        var stages = cache?.loadStages(for: sources, alsoCovering: otherRegexes) ?? [:]
         let knownStages = stages.count
+        let deferred = !sources.isEmpty && knownStages == sources.count
         for rule in ruleSet.rules {
-            let regex = try rule.regex.map { try compile($0, ruleID: rule.id, field: "regex") }
-            let path = try rule.path.map { try compile($0, ruleID: rule.id, field: "path") }
+            let regex = try rule.regex.map { try compile($0, ruleID: rule.id, field: "regex", deferred: deferred) }
+            let path = try rule.path.map { try compile($0, ruleID: rule.id, field: "path", deferred: deferred) }
             var keywordIDs = [Int]()
             for keyword in rule.keywords where !keyword.isEmpty {
                 if let id = keywordIndex[keyword] {
@@ -100,7 +106,7 @@ public final class Detector: Sendable {
             }
             compiled.append(CompiledRule(
                 rule: rule, regex: regex, path: path, stage: stage, keywordIDs: keywordIDs,
-                allowlists: try rule.allowlists.map { try CompiledAllowlist($0, ownerID: rule.id) }, checksum: checksum))
+                allowlists: try rule.allowlists.map { try CompiledAllowlist($0, ownerID: rule.id, deferred: deferred) }, checksum: checksum))
         }
         // Keywords ride along in the same database as case-insensitive literals, one match each.
         let keywordBase = UInt32(compiled.count)
@@ -114,8 +120,8 @@ public final class Detector: Sendable {
         for (i, trigger) in SegmentDecoder.Trigger.allCases.enumerated() {
             patterns.append(VectorscanPattern(expression: trigger.expression, id: triggerBase + UInt32(i), flags: 0))
         }
-        if stages.count != knownStages { cache?.storeStages(stages, for: sources) }
-        self.globalAllowlists = try ruleSet.allowlists.map { try CompiledAllowlist($0, ownerID: "global allowlist") }
+        self.globalAllowlists = try ruleSet.allowlists.map { try CompiledAllowlist($0, ownerID: "global allowlist", deferred: deferred) }
+        if stages.count != knownStages { cache?.storeStages(stages, for: sources, alsoCovering: otherRegexes) }
         // hs_expression_info passes some patterns that hs_compile then refuses (e.g. one that can
         // match the empty string): such a rule falls back to PCRE2 alone, like one rejected up front.
         var database: VectorscanDatabase?
@@ -234,12 +240,20 @@ public final class Detector: Sendable {
 
     /// A Vectorscan expression matching `text` literally.
     static func literal(_ text: String) -> String {
-        var out = ""
+        // Byte arithmetic, not Character properties and String(format:): this runs for every
+        // keyword on every start, pre-commit runs included.
+        let hex = Array("0123456789abcdef".utf8)
+        var out = [UInt8]()
+        out.reserveCapacity(text.utf8.count * 2)
         for b in text.utf8 {
-            let c = Character(Unicode.Scalar(b))
-            if c.isASCII && (c.isLetter || c.isNumber) { out.append(c) } else { out += String(format: "\\x%02x", b) }
+            switch b {
+            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"):
+                out.append(b)
+            default:
+                out += [UInt8(ascii: "\\"), UInt8(ascii: "x"), hex[Int(b >> 4)], hex[Int(b & 15)]]
+            }
         }
-        return out
+        return String(decoding: out, as: UTF8.self)
     }
 }
 

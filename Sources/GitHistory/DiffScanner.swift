@@ -300,7 +300,7 @@ public struct DiffScanner: Sendable {
             if FileManager.default.fileExists(atPath: lockPath) { throw GitHistoryError.indexLocked(lockPath: lockPath) }
             indexPath = repository.gitDirectory + "index"
         }
-        guard let index = IndexFile.read(path: indexPath), !index.entries.contains(where: { $0.stage != 0 }) else { return nil }
+        guard let index = IndexFile.read(path: indexPath), !index.hasUnmergedEntries else { return nil }
         let handle = try repository.openObjectReader()
         let headTree = try handle.headCommit().map { (id) throws(GitHistoryError) in try handle.lookupCommit(id).treeID }
         var diff = StagedDiff(index: index, handle: handle)

@@ -12,13 +12,12 @@ import Foundation
 /// the caller uses libgit2, which reports a corrupt index precisely. The trailing checksum is not
 /// verified (as with git's `index.skipHash`): the structure checks catch truncated or foreign files.
 struct IndexFile {
+    /// Where one entry lies in the file (16 bytes, not the ~56 of a decoded entry: a 60k-entry
+    /// index would fault in 3 MB of fresh memory for fields read for a handful of entries).
     struct Entry {
-        let mode: UInt32
-        let id: ObjectID
+        let offset: Int
+        let pathCount: Int32
         let stage: UInt8
-        /// Where the path lies in `bytes`.
-        let pathStart: Int
-        let pathCount: Int
     }
 
     /// One cache-tree node: a directory whose tree id is known (`id` nil when invalidated by a
@@ -30,81 +29,77 @@ struct IndexFile {
         init(id: ObjectID?) { self.id = id }
     }
 
-    let bytes: [UInt8]
+    /// The mapped file; `bytes` points into it.
+    let file: MappedFile
+    var bytes: UnsafeRawBufferPointer { file.bytes }
     let entries: [Entry]
     let cacheTree: CacheTreeNode?
 
-    func path(of entry: Entry) -> ArraySlice<UInt8> { bytes[entry.pathStart..<(entry.pathStart + entry.pathCount)] }
+    func path(of entry: Entry) -> Slice<UnsafeRawBufferPointer> { bytes[(entry.offset + 62)..<(entry.offset + 62 + Int(entry.pathCount))] }
+    func mode(of entry: Entry) -> UInt32 { Self.be32(bytes, entry.offset + 24) }
+    func id(of entry: Entry) -> ObjectID { Self.objectID(bytes, entry.offset + 40) }
+    /// Whether any entry is unmerged (stage 1–3: a conflict).
+    let hasUnmergedEntries: Bool
 
     /// The index at `path`, or nil when it is missing or not in a layout read here.
     static func read(path: String) -> IndexFile? {
-        readBytes(path).flatMap(parse)
+        MappedFile(path: path).flatMap(parse)
     }
 
-    /// The whole file in one buffer, read straight into it (no intermediate `Data` copy of a
-    /// several-megabyte index).
-    private static func readBytes(_ path: String) -> [UInt8]? {
-        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
-        guard descriptor >= 0 else { return nil }
-        defer { close(descriptor) }
-        var info = stat()
-        guard fstat(descriptor, &info) == 0, info.st_size >= 0 else { return nil }
-        let size = Int(info.st_size)
-        var complete = true
-        let bytes = [UInt8](unsafeUninitializedCapacity: size) { buffer, count in
-            var done = 0
-            while done < size {
-                let got = Foundation.read(descriptor, buffer.baseAddress! + done, size - done)
-                if got < 0 && errno == EINTR { continue }
-                if got <= 0 { break }
-                done += got
-            }
-            complete = done == size
-            count = done
-        }
-        return complete ? bytes : nil
-    }
-
-    static func parse(_ bytes: [UInt8]) -> IndexFile? {
+    static func parse(_ file: MappedFile) -> IndexFile? {
+        let bytes = file.bytes
         let hashSize = 20
         guard bytes.count >= 12 + hashSize, bytes[0..<4].elementsEqual("DIRC".utf8) else { return nil }
         let version = be32(bytes, 4)
         guard version == 2 || version == 3 else { return nil }
         let count = Int(be32(bytes, 8))
         let end = bytes.count - hashSize
-        var entries = [Entry]()
-        entries.reserveCapacity(count)
-        var cursor = 12
-        var previous: Entry?
-        for _ in 0..<count {
-            guard cursor + 62 <= end else { return nil }
-            let mode = be32(bytes, cursor + 24)
-            let id = objectID(bytes, cursor + 40)
-            let flags = UInt16(bytes[cursor + 60]) << 8 | UInt16(bytes[cursor + 61])
-            let pathStart = cursor + 62
-            // Extended flags (v3): intent-to-add and skip-worktree entries follow libgit2's rules.
-            if flags & 0x4000 != 0 { return nil }
-            let nameLength = Int(flags & 0x0FFF)
-            var pathEnd = pathStart + nameLength
-            if nameLength == 0x0FFF {
-                pathEnd = pathStart
-                while pathEnd < end, bytes[pathEnd] != 0 { pathEnd += 1 }
+        // One pass over raw memory: a pre-commit hook reads every entry of a large repository's
+        // index (60k entries: ~8 ms through bounds-checked array slices, ~1 ms this way).
+        let parsed = { () -> (entries: [Entry], cursor: Int, unmerged: Bool)? in
+            let raw = bytes
+            guard let base = raw.baseAddress else { return nil }
+            var entries = [Entry]()
+            entries.reserveCapacity(count)
+            var cursor = 12
+            var previousStart = -1, previousCount = 0
+            var previousStage: UInt8 = 0
+            var unmerged = false
+            for _ in 0..<count {
+                guard cursor + 62 <= end else { return nil }
+                let flags = UInt16(raw[cursor + 60]) << 8 | UInt16(raw[cursor + 61])
+                // Extended flags (v3): intent-to-add and skip-worktree entries follow libgit2's rules.
+                if flags & 0x4000 != 0 { return nil }
+                let pathStart = cursor + 62
+                let nameLength = Int(flags & 0x0FFF)
+                var pathEnd = pathStart + nameLength
+                if nameLength == 0x0FFF {
+                    guard let nul = memchr(base + pathStart, 0, end - pathStart) else { return nil }
+                    pathEnd = base.distance(to: UnsafeRawPointer(nul))
+                }
+                guard pathEnd < end, raw[pathEnd] == 0 else { return nil }
+                let entrySize = (pathEnd - cursor + 8) & ~7
+                guard cursor + entrySize <= end else { return nil }
+                let pathCount = pathEnd - pathStart
+                let stage = UInt8((flags >> 12) & 3)
+                if previousStart >= 0 {
+                    // Sorted by path, then stage: anything else is not an index git wrote.
+                    let common = min(previousCount, pathCount)
+                    var order = Int(memcmp(base + previousStart, base + pathStart, common))
+                    if order == 0 { order = previousCount - pathCount }
+                    guard order < 0 || (order == 0 && previousStage < stage) else { return nil }
+                }
+                entries.append(Entry(offset: cursor, pathCount: Int32(pathCount), stage: stage))
+                unmerged = unmerged || stage != 0
+                previousStart = pathStart
+                previousCount = pathCount
+                previousStage = stage
+                cursor += entrySize
             }
-            guard pathEnd < end, bytes[pathEnd] == 0 else { return nil }
-            let entrySize = (pathEnd - cursor + 8) & ~7
-            guard cursor + entrySize <= end else { return nil }
-            let entry = Entry(mode: mode, id: id, stage: UInt8((flags >> 12) & 3), pathStart: pathStart,
-                              pathCount: pathEnd - pathStart)
-            if let previous {
-                // Sorted by path, then stage: anything else is not an index git wrote.
-                let order = compare(bytes[previous.pathStart..<(previous.pathStart + previous.pathCount)],
-                                    bytes[pathStart..<pathEnd])
-                guard order < 0 || (order == 0 && previous.stage < entry.stage) else { return nil }
-            }
-            entries.append(entry)
-            previous = entry
-            cursor += entrySize
-        }
+            return (entries, cursor, unmerged)
+        }()
+        guard let (entries, entriesEnd, unmerged) = parsed else { return nil }
+        var cursor = entriesEnd
         var cacheTree: CacheTreeNode?
         while cursor + 8 <= end {
             let signature = bytes[cursor..<(cursor + 4)]
@@ -120,11 +115,11 @@ struct IndexFile {
             cursor = body + size
         }
         guard cursor == end else { return nil }
-        return IndexFile(bytes: bytes, entries: entries, cacheTree: cacheTree)
+        return IndexFile(file: file, entries: entries, cacheTree: cacheTree, hasUnmergedEntries: unmerged)
     }
 
     /// One node and its subtrees, in git's pre-order layout: `name\0<entries> <subtrees>\n[id]`.
-    private static func parseCacheTree(_ bytes: [UInt8], at cursor: inout Int, end: Int) -> CacheTreeNode? {
+    private static func parseCacheTree(_ bytes: UnsafeRawBufferPointer, at cursor: inout Int, end: Int) -> CacheTreeNode? {
         while cursor < end, bytes[cursor] != 0 { cursor += 1 }
         guard cursor < end else { return nil }
         cursor += 1
@@ -162,31 +157,35 @@ struct IndexFile {
         return node
     }
 
-    private static func be32(_ bytes: [UInt8], _ at: Int) -> UInt32 {
+    private static func be32(_ bytes: UnsafeRawBufferPointer, _ at: Int) -> UInt32 {
         UInt32(bytes[at]) << 24 | UInt32(bytes[at + 1]) << 16 | UInt32(bytes[at + 2]) << 8 | UInt32(bytes[at + 3])
     }
 
-    private static func objectID(_ bytes: [UInt8], _ at: Int) -> ObjectID {
-        var high: UInt64 = 0
-        var middle: UInt64 = 0
-        var low: UInt32 = 0
-        for i in 0..<8 { high = high << 8 | UInt64(bytes[at + i]) }
-        for i in 8..<16 { middle = middle << 8 | UInt64(bytes[at + i]) }
-        for i in 16..<20 { low = low << 8 | UInt32(bytes[at + i]) }
-        return ObjectID(high: high, middle: middle, low: low)
+    private static func objectID(_ bytes: UnsafeRawBufferPointer, _ at: Int) -> ObjectID {
+        ObjectID(high: UInt64(bigEndian: bytes.loadUnaligned(fromByteOffset: at, as: UInt64.self)),
+                 middle: UInt64(bigEndian: bytes.loadUnaligned(fromByteOffset: at + 8, as: UInt64.self)),
+                 low: UInt32(bigEndian: bytes.loadUnaligned(fromByteOffset: at + 16, as: UInt32.self)))
+    }
+}
+
+/// A file mapped read-only (and populated: the whole file is read) for as long as this object lives.
+/// Git replaces an index by renaming a new file over it, so the mapped contents never change.
+final class MappedFile: @unchecked Sendable {
+    let bytes: UnsafeRawBufferPointer
+
+    /// nil when the file cannot be opened or mapped, or is empty.
+    init?(path: String) {
+        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+        guard descriptor >= 0 else { return nil }
+        defer { close(descriptor) }
+        var info = stat()
+        guard fstat(descriptor, &info) == 0, info.st_size > 0 else { return nil }
+        let size = Int(info.st_size)
+        guard let start = mmap(nil, size, PROT_READ, MAP_PRIVATE | MAP_POPULATE, descriptor, 0), start != MAP_FAILED else { return nil }
+        bytes = UnsafeRawBufferPointer(start: start, count: size)
     }
 
-    /// Byte-wise comparison, shorter first on a common prefix: git's index order.
-    static func compare(_ a: ArraySlice<UInt8>, _ b: ArraySlice<UInt8>) -> Int {
-        var i = a.startIndex
-        var j = b.startIndex
-        while i < a.endIndex && j < b.endIndex {
-            if a[i] != b[j] { return a[i] < b[j] ? -1 : 1 }
-            i += 1
-            j += 1
-        }
-        return (a.count == b.count) ? 0 : (a.count < b.count ? -1 : 1)
-    }
+    deinit { munmap(UnsafeMutableRawPointer(mutating: bytes.baseAddress), bytes.count) }
 }
 
 /// One path whose staged version differs from HEAD's.
@@ -252,11 +251,12 @@ struct StagedDiff {
                     if headEntry.mode & FileMode.typeMask == FileMode.tree {
                         hasDeletions = true
                         added(i)
-                    } else if headEntry.id != entry.id || headEntry.mode != entry.mode {
-                        let sameKind = headEntry.mode & FileMode.typeMask == entry.mode & FileMode.typeMask
+                    } else if headEntry.id != index.id(of: entry) || headEntry.mode != index.mode(of: entry) {
+                        let mode = index.mode(of: entry)
+                        let sameKind = headEntry.mode & FileMode.typeMask == mode & FileMode.typeMask
                         changes.append(StagedChange(path: GitPath(bytes: Array(path)),
                                                     old: sameKind ? (headEntry.id, headEntry.mode) : nil,
-                                                    new: (entry.id, entry.mode)))
+                                                    new: (index.id(of: entry), mode)))
                     }
                 } else {
                     added(i)
@@ -269,6 +269,6 @@ struct StagedDiff {
 
     private mutating func added(_ i: Int) {
         let entry = index.entries[i]
-        changes.append(StagedChange(path: GitPath(bytes: Array(index.path(of: entry))), old: nil, new: (entry.id, entry.mode)))
+        changes.append(StagedChange(path: GitPath(bytes: Array(index.path(of: entry))), old: nil, new: (index.id(of: entry), index.mode(of: entry))))
     }
 }

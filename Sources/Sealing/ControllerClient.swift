@@ -1,7 +1,7 @@
+import AsyncHTTPClient
 import Foundation
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
+import NIOCore
+import NIOHTTP1
 
 /// Talks to a running controller's HTTP API (`sealant controller` or upstream's):
 /// `GET /v1/cert.pem`, `POST /v1/verify`, `POST /v1/rotate`.
@@ -28,7 +28,7 @@ public struct ControllerClient: Sendable {
     /// The PEM certificate of the controller's newest key.
     public func certificatePEM() async throws -> [UInt8] {
         let url = endpoint("/v1/cert.pem")
-        let (body, status) = try await HTTP.send(URLRequest(url: url))
+        let (body, status) = try await HTTP.send(url)
         guard status == 200 else { throw KeyError.unreadable(source: url.absoluteString, reason: "HTTP \(status)") }
         return body
     }
@@ -36,7 +36,7 @@ public struct ControllerClient: Sendable {
     /// Whether the controller can unseal `sealed` (200 → true, 409 → false, anything else → error).
     public func verify(_ sealed: SealedSecret) async throws -> Bool {
         let url = endpoint("/v1/verify")
-        let (body, status) = try await HTTP.send(post(url, sealed))
+        let (body, status) = try await HTTP.send(url, json: ManifestWriter.compactJSON(sealed.manifest()))
         switch status {
         case 200: return true
         case 409: return false
@@ -47,7 +47,7 @@ public struct ControllerClient: Sendable {
     /// The controller's re-sealing of `sealed` with its newest key, same scope.
     public func rotate(_ sealed: SealedSecret) async throws -> SealedSecret {
         let url = endpoint("/v1/rotate")
-        let (body, status) = try await HTTP.send(post(url, sealed))
+        let (body, status) = try await HTTP.send(url, json: ManifestWriter.compactJSON(sealed.manifest()))
         guard status == 200 else {
             throw KeyError.unreadable(source: url.absoluteString, reason: "HTTP \(status): \(HTTP.summary(body))")
         }
@@ -60,14 +60,6 @@ public struct ControllerClient: Sendable {
         if value["apiVersion"] == nil { value["apiVersion"] = .string(SealedSecret.apiVersion) }
         return try SealedSecret(manifest: .object(value), source: url.absoluteString)
     }
-
-    private func post(_ url: URL, _ sealed: SealedSecret) -> URLRequest {
-        var request = URLRequest(url: url)
-        request.httpMethod = "POST"
-        request.setValue("application/json", forHTTPHeaderField: "Content-Type")
-        request.httpBody = Data(ManifestWriter.compactJSON(sealed.manifest()).utf8)
-        return request
-    }
 }
 
 /// Where `--cert` points: a local file, `file://` or `http(s)://` URL.
@@ -78,7 +70,7 @@ public enum CertificateSource {
         let pem: [UInt8]
         if lowered.hasPrefix("http://") || lowered.hasPrefix("https://") {
             guard let url = URL(string: location) else { throw KeyError.unreadable(source: location, reason: "invalid URL") }
-            let (body, status) = try await HTTP.send(URLRequest(url: url))
+            let (body, status) = try await HTTP.send(url)
             guard status == 200 else { throw KeyError.unreadable(source: location, reason: "HTTP \(status)") }
             pem = body
         } else {
@@ -92,17 +84,27 @@ public enum CertificateSource {
     }
 }
 
-/// Minimal HTTP over FoundationNetworking's URLSession.
+/// Minimal HTTP over AsyncHTTPClient (the controller's client too; FoundationNetworking's URLSession
+/// would link libcurl and its ~30 shared libraries into every `sealant` start, pre-commit hooks included).
 enum HTTP {
-    static func send(_ request: URLRequest) async throws -> ([UInt8], Int) {
-        var request = request
-        request.timeoutInterval = 30
-        let source = request.url?.absoluteString ?? "request"
+    /// Largest response body read (a certificate or one SealedSecret).
+    static let maxBody = 16 << 20
+
+    /// GET `url`, or POST `json` to it; the body and status code.
+    static func send(_ url: URL, json: String? = nil) async throws -> ([UInt8], Int) {
+        let source = url.absoluteString
+        var request = HTTPClientRequest(url: source)
+        if let json {
+            request.method = .POST
+            request.headers.add(name: "Content-Type", value: "application/json")
+            request.body = .bytes(ByteBuffer(string: json))
+        }
         do {
-            let (data, response) = try await URLSession.shared.data(for: request)
-            return ([UInt8](data), (response as? HTTPURLResponse)?.statusCode ?? 0)
+            let response = try await HTTPClient.shared.execute(request, timeout: .seconds(30))
+            let body = try await response.body.collect(upTo: maxBody)
+            return (Array(body.readableBytesView), Int(response.status.code))
         } catch {
-            throw KeyError.unreadable(source: source, reason: "request failed: \(error.localizedDescription)")
+            throw KeyError.unreadable(source: source, reason: "request failed: \(error)")
         }
     }
 

@@ -45,9 +45,12 @@ struct ScanCommand: AsyncParsableCommand {
     func run() async throws {
         let started = Date()
         let scanRoot = targets.scanRoot
+        // Opening the repository overlaps loading the rules (what a pre-commit run waits on).
+        let targets = self.targets
+        let repository = fix ? nil : Prefetch { try targets.gitRepository() }
         let context = try detection.makeContext(scanRoot: scanRoot)
         let scan = targets.makeScan(context)
-        let outcome = try targets.scan(context, using: scan, allowGit: !fix, showProgress: output.showsProgress)
+        let outcome = try targets.scan(context, using: scan, allowGit: !fix, showProgress: output.showsProgress, repository: repository)
         var findings = outcome.findings
         if fix, case .files(let files, _) = outcome.source {
             findings = try await sealPlainSecrets(findings, files: files, scan: scan, context: context)

@@ -65,9 +65,10 @@ struct ScanTargetOptions: ParsableArguments {
 
     /// Scans the targets: a repository's history (or staged/unstaged changes) when the single path
     /// is inside one and `allowGit`, else files, directories and standard input.
+    /// `repository`: `gitRepository()` already started (see `Prefetch`).
     func scan(_ context: DetectionOptions.Context, using scan: ParallelScan, allowGit: Bool = true,
-              showProgress: Bool = false) throws -> Outcome {
-        if allowGit, let repository = try gitRepository() {
+              showProgress: Bool = false, repository prefetched: Prefetch<GitRepository?>? = nil) throws -> Outcome {
+        if allowGit, let repository = try prefetched?.value() ?? gitRepository() {
             var input = GitInput(repository: repository, scan: scan, workers: workers)
             input.showsProgress = showProgress
             let (findings, summary) = try git.run(input, maxBlobSize: maxTargetMegabytes.map { $0 << 20 })

@@ -49,6 +49,38 @@ struct DatabaseCacheTests {
         }
     }
 
+    @Test("with the rule set's stage table, a detector compiles regexes on first use and finds the same")
+    func deferredCompilation() throws {
+        try withTemporaryDirectory { dir in
+            let cache = DatabaseCache(directory: dir)
+            let first = try makeDetector(Self.rules, cache: cache)
+            #expect(first.rules.allSatisfy { $0.regex?.isCompiled == true }, "no table yet: every regex is checked up front")
+            let expected = first.makeScanner().scan(Self.text).map(Hit.init).sorted()
+            let second = try makeDetector(Self.rules, cache: cache)
+            #expect(second.rules.allSatisfy { $0.regex?.isCompiled == false })
+            #expect(second.makeScanner().scan(Self.text).map(Hit.init).sorted() == expected)
+            #expect(second.rules.allSatisfy { $0.regex?.isCompiled == true }, "both rules had candidates")
+        }
+    }
+
+    @Test("an allowlist or path regex edited to something PCRE2 refuses is still reported, cache or not")
+    func editedAllowlistIsCheckedAgain() throws {
+        let good = Self.rules + """
+
+        [[rules.allowlists]]
+        regexes = ['''^two_0+$''']
+        """
+        try withTemporaryDirectory { dir in
+            let cache = DatabaseCache(directory: dir)
+            _ = try makeDetector(good, cache: cache)
+            _ = try makeDetector(good, cache: cache)
+            for broken in [good.replacingOccurrences(of: "^two_0+$", with: "^two_(0+$"),
+                           good + "\n[[allowlists]]\npaths = ['''(unclosed''']\n"] {
+                #expect(throws: RuleCompileError.self) { try makeDetector(broken, cache: cache) }
+            }
+        }
+    }
+
     @Test("the cached database is what the second detector actually uses")
     func loadsFromCache() throws {
         try withTemporaryDirectory { dir in

@@ -78,6 +78,33 @@ struct RobustnessTests {
         #expect(detector.makeScanner().scan(text).map(\.secret) == [token])
     }
 
+    @Test("a deferred pattern compiles on first use; the JIT waits for repeated use")
+    func lazyPCRE2() throws {
+        let regex = PCRE2Regex(deferred: "key_([a-z]+)")
+        #expect(!regex.isCompiled)
+        let matcher = PCRE2Matcher()
+        let subject = Array("x key_abc y".utf8)
+        for use in 1 ... PCRE2Regex.jitAfterUses {
+            let found = subject.withUnsafeBytes { matcher.matches(regex, in: $0, searchRange: 0 ..< $0.count) }
+            #expect(found.map(\.groups) == [[6 ..< 9]])
+            #expect(regex.isCompiled)
+            #expect(regex.isJITCompiled == (use >= PCRE2Regex.jitAfterUses))
+        }
+        // A deferred pattern that does not compile after all matches nothing (and does not crash).
+        let broken = PCRE2Regex(deferred: "key_(")
+        #expect(subject.withUnsafeBytes { matcher.matches(broken, in: $0, searchRange: 0 ..< $0.count) }.isEmpty)
+        #expect(!matcher.isMatch(broken, "key_("))
+        #expect(throws: PCRE2CompileError.self) { try PCRE2Regex("key_(") }
+    }
+
+    @Test("keywords become Vectorscan literals byte by byte")
+    func keywordLiterals() {
+        #expect(Detector.literal("api_Key9") == "api\\x5fKey9")
+        #expect(Detector.literal("a.b-c") == "a\\x2eb\\x2dc")
+        #expect(Detector.literal("ñ") == "\\xc3\\xb1")
+        #expect(Detector.literal("") == "")
+    }
+
     @Test("the PCRE2 matcher reports a limit hit as no match")
     func matcherLimits() throws {
         let regex = try PCRE2Regex(#"^(a|aa)+$"#)

@@ -10,48 +10,107 @@ struct PCRE2CompileError: Error {
     var message: String
 }
 
-/// A compiled pattern, JIT-compiled on first use; shareable across threads.
+/// A compiled pattern, shareable across threads. Work a pre-commit run would waste is put off
+/// until a match needs it (under a lock, once): compiling ~450 rule and allowlist patterns costs
+/// ~3 ms while a few staged lines reach a handful, so a pattern known to compile (`init(deferred:)`)
+/// is compiled on first use; JIT compilation (~0.1–1 ms a pattern) waits for the pattern's
+/// `jitAfterUses`-th match call, since the interpreter is quicker for a few short windows.
 final class PCRE2Regex: @unchecked Sendable {
-    private let compiledCode: OpaquePointer
-    let captureCount: Int
     let pattern: String
-    /// JIT compilation of every rule costs a pre-commit run ~10 ms while a few staged lines
-    /// exercise a handful of rules: it happens on the first match instead (once, under a lock).
-    private let jitLock = NSLock()
+    private let caseless: Bool
+    private let lock = NSLock()
+    private var compiledCode: OpaquePointer?
+    private var failed = false
+    private var uses = 0
     private var jitted = false
+    private var captures = 0
 
-    /// The pattern, JIT-compiled (or interpreted if the JIT refused it), ready for `pcre2_match`.
-    var code: OpaquePointer {
-        jitLock.lock()
-        defer { jitLock.unlock() }
-        if !jitted {
-            _ = pcre2_jit_compile_8(compiledCode, UInt32(PCRE2_JIT_COMPLETE))  // falls back to the interpreter on failure
-            jitted = true
+    /// Uses after which the pattern is JIT-compiled.
+    static let jitAfterUses = 8
+
+    /// Compiles now: a pattern PCRE2 refuses throws.
+    init(_ pattern: String, caseless: Bool = false) throws {
+        self.pattern = pattern
+        self.caseless = caseless
+        switch Self.compile(pattern, caseless: caseless) {
+        case .success(let code): install(code)
+        case .failure(let error): throw error
         }
-        return compiledCode
     }
 
-    init(_ pattern: String, caseless: Bool = false) throws {
+    /// A pattern known to compile with this PCRE2 (it did in an earlier run, see
+    /// `DatabaseCache.loadStages`), compiled on first use. Should that fail after all, the pattern
+    /// matches nothing.
+    init(deferred pattern: String, caseless: Bool = false) {
+        self.pattern = pattern
+        self.caseless = caseless
+    }
+
+    deinit { if let compiledCode { pcre2_code_free_8(compiledCode) } }
+
+    private func install(_ code: OpaquePointer) {
+        compiledCode = code
+        var count: UInt32 = 0
+        pcre2_pattern_info_8(code, UInt32(PCRE2_INFO_CAPTURECOUNT), &count)
+        captures = Int(count)
+    }
+
+    private static func compile(_ pattern: String, caseless: Bool) -> Result<OpaquePointer, PCRE2CompileError> {
         var errorCode: Int32 = 0
         var errorOffset = 0
-        var options: UInt32 = 0
-        if caseless { options |= UInt32(PCRE2_CASELESS) }
+        let options: UInt32 = caseless ? UInt32(PCRE2_CASELESS) : 0
         let compiled = pattern.withCString { ptr in
             ptr.withMemoryRebound(to: UInt8.self, capacity: pattern.utf8.count) {
                 pcre2_compile_8($0, pattern.utf8.count, options, &errorCode, &errorOffset, nil)
             }
         }
-        guard let compiled else {
-            throw PCRE2CompileError(offset: errorOffset, message: PCRE2Regex.message(for: errorCode))
-        }
-        compiledCode = compiled
-        self.pattern = pattern
-        var count: UInt32 = 0
-        pcre2_pattern_info_8(compiled, UInt32(PCRE2_INFO_CAPTURECOUNT), &count)
-        captureCount = Int(count)
+        guard let compiled else { return .failure(PCRE2CompileError(offset: errorOffset, message: message(for: errorCode))) }
+        return .success(compiled)
     }
 
-    deinit { pcre2_code_free_8(compiledCode) }
+    /// The pattern ready for `pcre2_match` (JIT-compiled once used often enough; the interpreter
+    /// before that or if the JIT refuses it) and its capture count; nil if it does not compile.
+    func prepared() -> (code: OpaquePointer, captureCount: Int)? {
+        lock.lock()
+        defer { lock.unlock() }
+        if compiledCode == nil {
+            guard !failed, case .success(let code) = Self.compile(pattern, caseless: caseless) else {
+                failed = true
+                return nil
+            }
+            install(code)
+        }
+        guard let code = compiledCode else { return nil }
+        if !jitted {
+            uses += 1
+            if uses >= Self.jitAfterUses {
+                _ = pcre2_jit_compile_8(code, UInt32(PCRE2_JIT_COMPLETE))  // falls back to the interpreter on failure
+                jitted = true
+            }
+        }
+        return (code, captures)
+    }
+
+    /// The PCRE2 library's version, e.g. `10.42 2022-12-11` (part of cache keys).
+    static let libraryVersion: String = {
+        var buffer = [UInt8](repeating: 0, count: 64)
+        let n = pcre2_config_8(UInt32(PCRE2_CONFIG_VERSION), &buffer)
+        return n > 1 ? String(decoding: buffer[0..<Int(n - 1)], as: UTF8.self) : "unknown"
+    }()
+
+    /// Whether the pattern has been compiled yet (for tests).
+    var isCompiled: Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        return compiledCode != nil
+    }
+
+    /// Whether the JIT has compiled the pattern (for tests).
+    var isJITCompiled: Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        return jitted
+    }
 
     static func message(for code: Int32) -> String {
         var buffer = [UInt8](repeating: 0, count: 256)
@@ -97,14 +156,15 @@ final class PCRE2Matcher {
     /// window is re-run, anchored at its start, on the whole subject and kept only if it holds there.
     func matches(_ regex: PCRE2Regex, in subject: UnsafeRawBufferPointer, searchRange: Range<Int>,
                  limit: Int = 10_000) -> [PCRE2Match] {
-        guard let base = subject.baseAddress?.assumingMemoryBound(to: UInt8.self) else { return [] }
+        guard let base = subject.baseAddress?.assumingMemoryBound(to: UInt8.self),
+              let (code, captureCount) = regex.prepared() else { return [] }
         var results = [PCRE2Match]()
         let end = searchRange.upperBound
         let truncated = end < subject.count
         let options: UInt32 = truncated ? UInt32(PCRE2_NOTEOL) : 0
         var start = searchRange.lowerBound
         while start <= end && results.count < limit {
-            var rc = pcre2_match_8(regex.code, base, end, start, options, matchData, context)
+            var rc = pcre2_match_8(code, base, end, start, options, matchData, context)
             if rc < 0 {
                 // No match: done. A match or depth limit (catastrophic backtracking): give up on
                 // this line only, so one pathological line cannot hide the lines after it.
@@ -115,7 +175,7 @@ final class PCRE2Matcher {
             let ovector = pcre2_get_ovector_pointer_8(matchData)!
             if truncated {
                 let found = Int(ovector[0])
-                let full = pcre2_match_8(regex.code, base, subject.count, found, UInt32(PCRE2_ANCHORED), matchData, context)
+                let full = pcre2_match_8(code, base, subject.count, found, UInt32(PCRE2_ANCHORED), matchData, context)
                 if full == PCRE2_ERROR_NOMATCH {
                     start = found + 1
                     continue
@@ -128,9 +188,9 @@ final class PCRE2Matcher {
             }
             let lo = Int(ovector[0]), hi = Int(ovector[1])
             var groups = [Range<Int>?]()
-            let pairs = min(Int(rc), regex.captureCount + 1)
-            if regex.captureCount > 0 {
-                for g in 1...regex.captureCount {
+            let pairs = min(Int(rc), captureCount + 1)
+            if captureCount > 0 {
+                for g in 1...captureCount {
                     if g < pairs, ovector[2 * g] != UInt.max {
                         groups.append(Int(ovector[2 * g])..<Int(ovector[2 * g + 1]))
                     } else {
@@ -160,15 +220,16 @@ final class PCRE2Matcher {
 
     /// Whether `regex` matches anywhere in `text` (allowlists, path filters).
     func isMatch(_ regex: PCRE2Regex, _ text: String) -> Bool {
+        guard let (code, _) = regex.prepared() else { return false }
         var text = text
         return text.withUTF8 { buf in
             let raw = UnsafeRawBufferPointer(buf)
             guard let base = raw.baseAddress?.assumingMemoryBound(to: UInt8.self) else {
                 // Empty subject: PCRE2 still needs a valid pointer.
                 var empty: UInt8 = 0
-                return pcre2_match_8(regex.code, &empty, 0, 0, 0, matchData, context) >= 0
+                return pcre2_match_8(code, &empty, 0, 0, 0, matchData, context) >= 0
             }
-            return pcre2_match_8(regex.code, base, raw.count, 0, 0, matchData, context) >= 0
+            return pcre2_match_8(code, base, raw.count, 0, 0, matchData, context) >= 0
         }
     }
 }

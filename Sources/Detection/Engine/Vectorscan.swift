@@ -93,6 +93,24 @@ final class VectorscanDatabase: @unchecked Sendable {
 
     /// Rebuilds a database from `serialize()` output; `nil` if the bytes are not a valid database
     /// for this library version and CPU.
+    /// Deserializes a database file read through a private read-only mapping: the library copies
+    /// it into its own allocation anyway, so reading it into an array first only cost a pre-commit
+    /// run two more 2-MB copies and their page faults.
+    static func deserialize(contentsOf path: String) -> VectorscanDatabase? {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var info = stat()
+        guard fstat(fd, &info) == 0, info.st_size > 0 else { return nil }
+        let size = Int(info.st_size)
+        guard let mapped = mmap(nil, size, PROT_READ, MAP_PRIVATE, fd, 0), mapped != MAP_FAILED else { return nil }
+        defer { munmap(mapped, size) }
+        var db: OpaquePointer?
+        let status = hs_deserialize_database(mapped.assumingMemoryBound(to: CChar.self), size, &db)
+        guard status == HS_SUCCESS, let db else { return nil }
+        return VectorscanDatabase(raw: db)
+    }
+
     static func deserialize(_ bytes: [UInt8]) -> VectorscanDatabase? {
         var db: OpaquePointer?
         let status = bytes.withUnsafeBufferPointer { buf in
