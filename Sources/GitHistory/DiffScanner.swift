@@ -288,8 +288,9 @@ public struct DiffScanner: Sendable {
     /// The staged changes found by reading the index file directly and comparing it with HEAD
     /// through the cache tree (see `IndexFile`): what a pre-commit hook in a large repository
     /// needs to be instant. nil when libgit2 must do it: an index layout `IndexFile` does not read
-    /// (or a corrupt one, which libgit2 then reports), unmerged paths, or a possible rename (a path
-    /// gone and another new: libgit2's similarity detection decides which lines are really added).
+    /// (or a corrupt one, which libgit2 then reports), unmerged paths, or a possible edited rename (a
+    /// path gone and another new with other content: libgit2's similarity detection decides which
+    /// lines are really added). Exact renames are settled here.
     private func scanStagedFromIndexFile(_ makeConsumer: () throws -> (DiffUnit) throws -> Void) throws -> DiffScanSummary? {
         guard !repository.isBare else { throw GitHistoryError.bareRepository(path: repository.gitDirectory, mode: "staged") }
         let indexPath: String
@@ -305,10 +306,24 @@ public struct DiffScanner: Sendable {
         let headTree = try handle.headCommit().map { (id) throws(GitHistoryError) in try handle.lookupCommit(id).treeID }
         var diff = StagedDiff(index: index, handle: handle)
         try diff.run(headTree: headTree)
-        if diff.hasDeletions && diff.changes.contains(where: { $0.old == nil }) { return nil }
+        var changes = diff.changes
+        if diff.hasOtherDeletions && changes.contains(where: { $0.old == nil }) { return nil }
+        if !diff.deletedBlobs.isEmpty {
+            // A new path holding exactly a deleted path's content is a rename that adds no line (what
+            // libgit2's rename detection reports as R100: `git mv`). Anything else pairing a deleted and
+            // a new path could be an edited rename: libgit2's similarity measure decides those.
+            var deleted = [ObjectID: Int]()
+            for id in diff.deletedBlobs { deleted[id, default: 0] += 1 }
+            changes.removeAll { change in
+                guard change.old == nil, change.new.mode != FileMode.gitlink, let left = deleted[change.new.id], left > 0 else { return false }
+                deleted[change.new.id] = left - 1
+                return true
+            }
+            if deleted.values.contains(where: { $0 > 0 }) && changes.contains(where: { $0.old == nil }) { return nil }
+        }
         let consumer = try makeConsumer()
         var summary = DiffScanSummary()
-        for change in diff.changes {
+        for change in changes {
             var patch = FilePatch(status: change.old == nil ? .added : .modified, oldPath: change.path, newPath: change.path,
                                   oldMode: change.old?.mode ?? 0, newMode: change.new.mode, newID: change.new.id,
                                   isBinary: false, addedLines: [])

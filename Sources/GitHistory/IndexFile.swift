@@ -202,8 +202,11 @@ struct StagedDiff {
     let index: IndexFile
     let handle: RepositoryHandle
     private(set) var changes: [StagedChange] = []
-    /// Some path in HEAD is gone from the index (deleted, renamed, or a file became a directory).
-    private(set) var hasDeletions = false
+    /// Blobs of HEAD gone from the index (deleted or renamed files, files of deleted directories).
+    private(set) var deletedBlobs: [ObjectID] = []
+    /// Something rename pairing here cannot settle: a path changed between file and directory, or a
+    /// submodule is gone. libgit2 decides those.
+    private(set) var hasOtherDeletions = false
 
     init(index: IndexFile, handle: RepositoryHandle) {
         self.index = index
@@ -241,7 +244,7 @@ struct StagedDiff {
                 let headEntry = remaining.removeValue(forKey: name)
                 var subtree: ObjectID?
                 if let headEntry {
-                    if headEntry.mode & FileMode.typeMask == FileMode.tree { subtree = headEntry.id } else { hasDeletions = true }
+                    if headEntry.mode & FileMode.typeMask == FileMode.tree { subtree = headEntry.id } else { hasOtherDeletions = true }
                 }
                 try compare(tree: subtree, prefix: childPrefix, range: i..<j, node: node?.children[name])
                 i = j
@@ -249,7 +252,7 @@ struct StagedDiff {
                 let name = Array(rest)
                 if let headEntry = remaining.removeValue(forKey: name) {
                     if headEntry.mode & FileMode.typeMask == FileMode.tree {
-                        hasDeletions = true
+                        hasOtherDeletions = true
                         added(i)
                     } else if headEntry.id != index.id(of: entry) || headEntry.mode != index.mode(of: entry) {
                         let mode = index.mode(of: entry)
@@ -264,7 +267,20 @@ struct StagedDiff {
                 i += 1
             }
         }
-        if !remaining.isEmpty { hasDeletions = true }
+        for entry in remaining.values { try deleted(entry.id, mode: entry.mode) }
+    }
+
+    /// Records a HEAD entry missing from the index: a blob, or every blob below a tree.
+    private mutating func deleted(_ id: ObjectID, mode: UInt32) throws(GitHistoryError) {
+        switch mode & FileMode.typeMask {
+        case FileMode.tree:
+            let tree = try handle.readTree(id)
+            for entry in tree.entries { try deleted(entry.id, mode: entry.mode) }
+        case FileMode.gitlink:
+            hasOtherDeletions = true
+        default:
+            deletedBlobs.append(id)
+        }
     }
 
     private mutating func added(_ i: Int) {
