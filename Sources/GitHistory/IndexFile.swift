@@ -6,7 +6,8 @@ import Foundation
 /// the trailing SHA-1 on every load (tens of milliseconds for 50k entries, read twice by
 /// `git_repository_index`); a pre-commit hook only needs to find the handful of changed paths.
 ///
-/// Only the common layouts are read: versions 2 and 3, no split index (`link`), no sparse index
+/// Only the common layouts are read: versions 2, 3 and 4 (prefix-compressed paths, what
+/// `feature.manyFiles` turns on in large repositories), no split index (`link`), no sparse index
 /// (`sdir`), no other required extension, no intent-to-add or skip-worktree entries. For anything
 /// else, or any inconsistency (truncation, bad padding, unsorted paths), `read` returns nil and
 /// the caller uses libgit2, which reports a corrupt index precisely. The trailing checksum is not
@@ -15,7 +16,10 @@ struct IndexFile {
     /// Where one entry lies in the file (16 bytes, not the ~56 of a decoded entry: a 60k-entry
     /// index would fault in 3 MB of fresh memory for fields read for a handful of entries).
     struct Entry {
-        let offset: Int
+        /// Where the entry starts in the file.
+        let offset: UInt32
+        /// Where its path starts in `pathBytes`.
+        let pathStart: UInt32
         let pathCount: Int32
         let stage: UInt8
     }
@@ -32,12 +36,18 @@ struct IndexFile {
     /// The mapped file; `bytes` points into it.
     let file: MappedFile
     var bytes: UnsafeRawBufferPointer { file.bytes }
+    /// Version 4: the paths spelled out (the file stores each as a change to the previous one).
+    let expandedPaths: ByteStore?
+    /// Where entry paths are: in the file (versions 2 and 3) or in `expandedPaths`.
+    var pathBytes: UnsafeRawBufferPointer { expandedPaths?.bytes ?? file.bytes }
     let entries: [Entry]
     let cacheTree: CacheTreeNode?
 
-    func path(of entry: Entry) -> Slice<UnsafeRawBufferPointer> { bytes[(entry.offset + 62)..<(entry.offset + 62 + Int(entry.pathCount))] }
-    func mode(of entry: Entry) -> UInt32 { Self.be32(bytes, entry.offset + 24) }
-    func id(of entry: Entry) -> ObjectID { Self.objectID(bytes, entry.offset + 40) }
+    func path(of entry: Entry) -> Slice<UnsafeRawBufferPointer> {
+        pathBytes[Int(entry.pathStart)..<(Int(entry.pathStart) + Int(entry.pathCount))]
+    }
+    func mode(of entry: Entry) -> UInt32 { Self.be32(bytes, Int(entry.offset) + 24) }
+    func id(of entry: Entry) -> ObjectID { Self.objectID(bytes, Int(entry.offset) + 40) }
     /// Whether any entry is unmerged (stage 1–3: a conflict).
     let hasUnmergedEntries: Bool
 
@@ -51,16 +61,20 @@ struct IndexFile {
         let hashSize = 20
         guard bytes.count >= 12 + hashSize, bytes[0..<4].elementsEqual("DIRC".utf8) else { return nil }
         let version = be32(bytes, 4)
-        guard version == 2 || version == 3 else { return nil }
+        guard version == 2 || version == 3 || version == 4 else { return nil }
         let count = Int(be32(bytes, 8))
         let end = bytes.count - hashSize
+        guard end <= Int(UInt32.max) else { return nil }
         // One pass over raw memory: a pre-commit hook reads every entry of a large repository's
         // index (60k entries: ~8 ms through bounds-checked array slices, ~1 ms this way).
-        let parsed = { () -> (entries: [Entry], cursor: Int, unmerged: Bool)? in
+        let parsed = { () -> (entries: [Entry], cursor: Int, unmerged: Bool, paths: ByteStore?)? in
             let raw = bytes
             guard let base = raw.baseAddress else { return nil }
             var entries = [Entry]()
             entries.reserveCapacity(count)
+            // Version 4 paths, spelled out one after another.
+            var expanded = [UInt8]()
+            var current = [UInt8]()
             var cursor = 12
             var previousStart = -1, previousCount = 0
             var previousStage: UInt8 = 0
@@ -70,35 +84,63 @@ struct IndexFile {
                 let flags = UInt16(raw[cursor + 60]) << 8 | UInt16(raw[cursor + 61])
                 // Extended flags (v3): intent-to-add and skip-worktree entries follow libgit2's rules.
                 if flags & 0x4000 != 0 { return nil }
-                let pathStart = cursor + 62
                 let nameLength = Int(flags & 0x0FFF)
-                var pathEnd = pathStart + nameLength
-                if nameLength == 0x0FFF {
-                    guard let nul = memchr(base + pathStart, 0, end - pathStart) else { return nil }
-                    pathEnd = base.distance(to: UnsafeRawPointer(nul))
-                }
-                guard pathEnd < end, raw[pathEnd] == 0 else { return nil }
-                let entrySize = (pathEnd - cursor + 8) & ~7
-                guard cursor + entrySize <= end else { return nil }
-                let pathCount = pathEnd - pathStart
                 let stage = UInt8((flags >> 12) & 3)
+                let pathStart: Int, pathCount: Int, entrySize: Int
+                if version == 4 {
+                    // `<strip>` (git's offset varint: bytes to drop from the previous path) then the
+                    // NUL-terminated rest; no padding.
+                    var at = cursor + 62
+                    guard at < end else { return nil }
+                    var byte = raw[at]
+                    var strip = Int(byte & 0x7f)
+                    at += 1
+                    while byte & 0x80 != 0 {
+                        guard at < end, strip < 1 << 24 else { return nil }
+                        byte = raw[at]
+                        strip = ((strip + 1) << 7) | Int(byte & 0x7f)
+                        at += 1
+                    }
+                    guard strip <= current.count, let nul = memchr(base + at, 0, end - at) else { return nil }
+                    let suffixEnd = base.distance(to: UnsafeRawPointer(nul))
+                    current.removeLast(strip)
+                    current.append(contentsOf: raw[at..<suffixEnd])
+                    pathStart = expanded.count
+                    expanded.append(contentsOf: current)
+                    pathCount = current.count
+                    guard nameLength == 0x0FFF ? pathCount >= 0x0FFF : pathCount == nameLength else { return nil }
+                    entrySize = suffixEnd + 1 - cursor
+                } else {
+                    pathStart = cursor + 62
+                    var pathEnd = pathStart + nameLength
+                    if nameLength == 0x0FFF {
+                        guard let nul = memchr(base + pathStart, 0, end - pathStart) else { return nil }
+                        pathEnd = base.distance(to: UnsafeRawPointer(nul))
+                    }
+                    guard pathEnd < end, raw[pathEnd] == 0 else { return nil }
+                    pathCount = pathEnd - pathStart
+                    entrySize = (pathEnd - cursor + 8) & ~7
+                }
+                guard cursor + entrySize <= end else { return nil }
                 if previousStart >= 0 {
                     // Sorted by path, then stage: anything else is not an index git wrote.
                     let common = min(previousCount, pathCount)
-                    var order = Int(memcmp(base + previousStart, base + pathStart, common))
+                    var order = version == 4
+                        ? expanded.withUnsafeBytes { Int(memcmp($0.baseAddress! + previousStart, $0.baseAddress! + pathStart, common)) }
+                        : Int(memcmp(base + previousStart, base + pathStart, common))
                     if order == 0 { order = previousCount - pathCount }
                     guard order < 0 || (order == 0 && previousStage < stage) else { return nil }
                 }
-                entries.append(Entry(offset: cursor, pathCount: Int32(pathCount), stage: stage))
+                entries.append(Entry(offset: UInt32(cursor), pathStart: UInt32(pathStart), pathCount: Int32(pathCount), stage: stage))
                 unmerged = unmerged || stage != 0
                 previousStart = pathStart
                 previousCount = pathCount
                 previousStage = stage
                 cursor += entrySize
             }
-            return (entries, cursor, unmerged)
+            return (entries, cursor, unmerged, version == 4 ? ByteStore(expanded) : nil)
         }()
-        guard let (entries, entriesEnd, unmerged) = parsed else { return nil }
+        guard let (entries, entriesEnd, unmerged, expandedPaths) = parsed else { return nil }
         var cursor = entriesEnd
         var cacheTree: CacheTreeNode?
         while cursor + 8 <= end {
@@ -115,7 +157,7 @@ struct IndexFile {
             cursor = body + size
         }
         guard cursor == end else { return nil }
-        return IndexFile(file: file, entries: entries, cacheTree: cacheTree, hasUnmergedEntries: unmerged)
+        return IndexFile(file: file, expandedPaths: expandedPaths, entries: entries, cacheTree: cacheTree, hasUnmergedEntries: unmerged)
     }
 
     /// One node and its subtrees, in git's pre-order layout: `name\0<entries> <subtrees>\n[id]`.
@@ -186,6 +228,21 @@ final class MappedFile: @unchecked Sendable {
     }
 
     deinit { munmap(UnsafeMutableRawPointer(mutating: bytes.baseAddress), bytes.count) }
+}
+
+/// Bytes copied into memory this object owns, readable as a raw buffer for its whole life.
+final class ByteStore: @unchecked Sendable {
+    private let memory: UnsafeMutableRawBufferPointer
+    let bytes: UnsafeRawBufferPointer
+
+    init(_ contents: [UInt8]) {
+        let memory = UnsafeMutableRawBufferPointer.allocate(byteCount: max(1, contents.count), alignment: 1)
+        contents.withUnsafeBytes { memory.copyMemory(from: $0) }
+        self.memory = memory
+        bytes = UnsafeRawBufferPointer(rebasing: memory[0..<contents.count])
+    }
+
+    deinit { memory.deallocate() }
 }
 
 /// One path whose staged version differs from HEAD's.

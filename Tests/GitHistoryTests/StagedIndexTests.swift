@@ -2,8 +2,9 @@ import Foundation
 import GitHistory
 import Testing
 
-/// The staged scan's own index reader (versions 2/3, cache-tree skipping) against libgit2's diff,
-/// which it falls back to for index version 4: both must see the same added lines.
+/// The staged scan's own index reader (versions 2, 3 and 4, cache-tree skipping) against libgit2's
+/// diff, which it falls back to for entries it does not read (a skip-worktree entry here): both
+/// must see the same added lines.
 @Suite("Staged changes read from the index file")
 struct StagedIndexTests {
     static func git(_ arguments: [String], in directory: String) throws {
@@ -62,9 +63,13 @@ struct StagedIndexTests {
             "e/f/f0.txt 2:changed",
             "x/y/z/new.txt 1:deep,2:new",
         ])
-        // Index version 4 is left to libgit2: same answer.
+        // Index version 4 (prefix-compressed paths), and an entry flagged skip-worktree (left to
+        // libgit2): same answer.
         try Self.git(["update-index", "--index-version", "4"], in: root)
         #expect(try Self.staged(root) == fast)
+        try Self.git(["update-index", "--skip-worktree", "f0.txt"], in: root)
+        #expect(try Self.staged(root) == fast)
+        try Self.git(["update-index", "--no-skip-worktree", "f0.txt"], in: root)
 
         // A deletion next to an addition may be a rename: libgit2 decides, so a moved file adds nothing.
         try Self.git(["update-index", "--index-version", "2"], in: root)
@@ -73,14 +78,14 @@ struct StagedIndexTests {
         #expect(try Self.staged(root) == fast)
     }
 
-    /// Staged changes read through the index file (version 2) and through libgit2 (version 4, which
-    /// this reader leaves to libgit2): the two must agree.
-    static func stagedBothWays(_ root: String) throws -> (fast: [String], libgit2: [String]) {
-        try git(["update-index", "--index-version", "2"], in: root)
+    /// Staged changes read through the index file and through libgit2 (made to by a skip-worktree
+    /// entry on an unchanged file, which this reader leaves to libgit2): the two must agree.
+    static func stagedBothWays(_ root: String, unchanged: String) throws -> (fast: [String], libgit2: [String]) {
         let fast = try staged(root)
-        try git(["update-index", "--index-version", "4"], in: root)
+        try git(["update-index", "--skip-worktree", unchanged], in: root)
         let slow = try staged(root)
-        try git(["update-index", "--index-version", "2"], in: root)
+        try git(["update-index", "--no-skip-worktree", unchanged], in: root)
+        #expect(try staged(root) == fast)
         return (fast, slow)
     }
 
@@ -101,7 +106,7 @@ struct StagedIndexTests {
         // A whole directory moved, and an empty file moved: nothing is added.
         try Self.git(["mv", "a/b", "a/moved"], in: root)
         try Self.git(["mv", "empty.txt", "c/empty.txt"], in: root)
-        var seen = try Self.stagedBothWays(root)
+        var seen = try Self.stagedBothWays(root, unchanged: "c/f0.txt")
         #expect(seen.fast == [])
         #expect(seen.fast == seen.libgit2)
 
@@ -109,7 +114,7 @@ struct StagedIndexTests {
         try Self.git(["mv", "c/f1.txt", "c/g1.txt"], in: root)
         try Self.write((1...8).map { "line \($0) of c 1" }.joined(separator: "\n") + "\nappended\n", "c/g1.txt", in: root)
         try Self.git(["add", "-A"], in: root)
-        seen = try Self.stagedBothWays(root)
+        seen = try Self.stagedBothWays(root, unchanged: "c/f0.txt")
         #expect(seen.fast == ["c/g1.txt 9:appended"])
         #expect(seen.fast == seen.libgit2)
 
@@ -120,7 +125,7 @@ struct StagedIndexTests {
         try Self.git(["mv", "d/f3.txt", "d/g3.txt"], in: root)
         try FileManager.default.copyItem(atPath: root + "/d/g3.txt", toPath: root + "/d/h3.txt")
         try Self.git(["add", "-A"], in: root)
-        seen = try Self.stagedBothWays(root)
+        seen = try Self.stagedBothWays(root, unchanged: "c/f0.txt")
         #expect(seen.fast.contains("d/new.txt 1:unrelated"))
         #expect(seen.fast == seen.libgit2)
     }
