@@ -9,6 +9,22 @@ struct JSONReportTests {
         try Samples.expectGolden(renderReport(Samples.findings, format: .json, options: Samples.options()), "report.json")
     }
 
+    @Test func largeReportsRenderedInChunksJoinExactly() throws {
+        // More findings than one rendering chunk (256), so several chunks are joined; each copy
+        // differs, so an out-of-order join would show.
+        let many = (0..<601).map { i -> Finding in
+            var f = Samples.findings[i % Samples.findings.count]
+            f.startLine = i + 1
+            return f
+        }
+        let out = renderReport(many, format: .json, options: ReportOptions(redactPercent: 0))
+        let decoded = try #require(try JSONSerialization.jsonObject(with: Data(out.utf8)) as? [[String: Any]])
+        #expect(decoded.map { $0["StartLine"] as? Int } == (1...601).map { $0 })
+        let single = renderReport([many[0]], format: .json, options: ReportOptions(redactPercent: 0))
+        #expect(out.hasPrefix(String(single.dropLast(3)) + ",\n {\n"), "same layout as a one-finding report")
+        #expect(out.hasSuffix("\n }\n]\n"))
+    }
+
     @Test func emptyReportIsAnEmptyArrayLikeGitleaks() {
         #expect(renderReport([], format: .json, options: Samples.options()) == "[]\n")
     }

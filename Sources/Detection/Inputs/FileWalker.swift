@@ -66,18 +66,23 @@ public struct FileWalker {
             warnings.append("\(directory): cannot read directory: \(String(cString: strerror(errno)))")
             return
         }
+        // Entries are looked up relative to the open directory (fstatat), not by full path: a
+        // path walk from the root for every file was most of the time spent listing a large tree.
+        defer { closedir(dir) }
+        let fd = dirfd(dir)
         var entries = [(name: String, type: UInt8)]()
+        var hasIgnoreFile = false
         while let entry = readdir(dir) {
             let name = withUnsafePointer(to: entry.pointee.d_name) {
                 $0.withMemoryRebound(to: CChar.self, capacity: 256) { String(cString: $0) }
             }
             if name == "." || name == ".." { continue }
+            if name == ".gitignore" { hasIgnoreFile = true }
             entries.append((name, entry.pointee.d_type))
         }
-        closedir(dir)
         entries.sort { $0.name < $1.name }
 
-        let pushed = respectGitignore && pushIgnoreFile(directory + "/.gitignore", base: relative, onto: &ignores)
+        let pushed = respectGitignore && hasIgnoreFile && pushIgnoreFile(directory + "/.gitignore", base: relative, onto: &ignores)
         defer { if pushed { ignores.removeLast() } }
 
         for (name, type) in entries {
@@ -88,13 +93,13 @@ public struct FileWalker {
             var kind = type
             var st = stat()
             if kind == UInt8(DT_UNKNOWN) || kind == UInt8(DT_LNK) {
-                guard lstat(path, &st) == 0 else { continue }
+                guard fstatat(fd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 else { continue }
                 kind = Self.direntType(st.st_mode)
             }
             var symlinkPath = ""
             if kind == UInt8(DT_LNK) {
                 guard followSymlinks else { continue }
-                guard stat(path, &st) == 0 else {
+                guard fstatat(fd, name, &st, 0) == 0 else {
                     warnings.append("\(display): broken symlink")
                     continue
                 }
@@ -105,7 +110,7 @@ public struct FileWalker {
             if respectGitignore && isIgnored(rel, isDirectory: isDirectory, ignores: ignores, matcher: matcher) { continue }
             if isDirectory {
                 if !symlinkPath.isEmpty || followSymlinks {
-                    if st.st_ino == 0 { _ = stat(path, &st) }
+                    if st.st_ino == 0 { _ = fstatat(fd, name, &st, 0) }
                     guard visited.insert(FileID(st)).inserted else {
                         warnings.append("\(display): symlink loop, not followed again")
                         continue
@@ -114,7 +119,7 @@ public struct FileWalker {
                 walk(directory: path, relative: rel, displayRoot: displayRoot, ignores: &ignores, visited: &visited,
                      matcher: matcher, into: &out)
             } else if kind == UInt8(DT_REG) {
-                if st.st_ino == 0 && stat(path, &st) != 0 { continue }
+                if st.st_ino == 0 && fstatat(fd, name, &st, 0) != 0 { continue }
                 if symlinkPath.isEmpty {
                     out.append(FileTarget(displayPath: display, relativePath: rel, openPath: path, symlinkPath: "", size: Int(st.st_size)))
                 } else {
