@@ -205,9 +205,13 @@ final class ProgressLine: @unchecked Sendable {
         self.describe = describe
     }
 
-    /// Files of a directory scan: `total` known up front.
-    convenience init(enabled: Bool, total: Int) {
+    /// Files of a directory scan while the walk is still finding them (`found`).
+    convenience init(enabled: Bool, found: FoundFiles) {
         self.init(enabled: enabled) { done, bytes, elapsed in
+            let (total, complete) = found.count
+            guard complete else {
+                return String(format: "scanning: %d files (%d found so far), %.0f MB/s", done, total, Self.megabytesPerSecond(bytes, elapsed))
+            }
             let eta = done > 0 && total > done ? elapsed * Double(total - done) / Double(done) : 0
             return String(format: "scanning: %d/%d files, %.0f MB/s, ETA %.0f s", done, total, Self.megabytesPerSecond(bytes, elapsed), eta)
         }
@@ -252,4 +256,29 @@ final class ProgressLine: @unchecked Sendable {
 
 func printErrorNoNewline(_ text: String) {
     FileHandle.standardError.write(Data(text.utf8))
+}
+
+/// Files a directory walk has found so far, for the progress line.
+final class FoundFiles: @unchecked Sendable {
+    private let lock = NSLock()
+    private var found = 0
+    private var complete = false
+
+    func add() {
+        lock.lock()
+        found += 1
+        lock.unlock()
+    }
+
+    func finish() {
+        lock.lock()
+        complete = true
+        lock.unlock()
+    }
+
+    var count: (Int, Bool) {
+        lock.lock()
+        defer { lock.unlock() }
+        return (found, complete)
+    }
 }

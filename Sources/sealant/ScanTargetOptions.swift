@@ -77,16 +77,7 @@ struct ScanTargetOptions: ParsableArguments {
 
         var findings = [Finding]()
         var stats = ScanStats()
-        var files = [FileTarget]()
         var walker = FileWalker(respectGitignore: !noIgnore, followSymlinks: followSymlinks)
-        for path in paths where path != "-" {
-            do {
-                files += try walker.files(under: path)
-            } catch let error as FileWalkError {
-                throw CLIError("\(error.path): \(error.reason)")
-            }
-        }
-        for warning in walker.warnings { printError("sealant: warning: \(warning)") }
         if paths.contains("-") {
             let input = FileHandle.standardInput.readDataToEndOfFile()
             let scanner = context.detector.makeScanner()
@@ -94,9 +85,25 @@ struct ScanTargetOptions: ParsableArguments {
             stats.units += 1
             stats.bytes += input.count
         }
-        let progress = ProgressLine(enabled: showProgress, total: files.count)
-        let result = scan.scan(files, progress: progress.update)
+        // The walk feeds the workers as it goes.
+        let found = FoundFiles()
+        let progress = ProgressLine(enabled: showProgress, found: found)
+        let result = try scan.scan(streaming: { emit in
+            for path in paths where path != "-" {
+                do {
+                    try walker.walk(under: path) { file in
+                        found.add()
+                        emit(file)
+                    }
+                } catch let error as FileWalkError {
+                    throw CLIError("\(error.path): \(error.reason)")
+                }
+            }
+            found.finish()
+        }, progress: progress.update)
         progress.finish()
+        let files = result.files
+        for warning in walker.warnings { printError("sealant: warning: \(warning)") }
         findings += result.findings
         stats.merge(result.stats)
         for warning in stats.warnings { printError("sealant: warning: \(warning)") }

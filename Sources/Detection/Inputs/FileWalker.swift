@@ -28,6 +28,14 @@ public struct FileWalker {
 
     /// Every file under `root` (or `root` itself when it is a file). Throws when `root` is missing.
     public mutating func files(under root: String) throws -> [FileTarget] {
+        var out = [FileTarget]()
+        try walk(under: root) { out.append($0) }
+        return out
+    }
+
+    /// Calls `emit` with every file under `root` (or `root` itself when it is a file) as the walk
+    /// finds them, in the order `files(under:)` lists them. Throws when `root` is missing.
+    public mutating func walk(under root: String, emit: (FileTarget) -> Void) throws {
         var st = stat()
         guard lstat(root, &st) == 0 || stat(root, &st) == 0 else {
             throw FileWalkError(path: root, reason: String(cString: strerror(errno)))
@@ -37,20 +45,19 @@ public struct FileWalker {
         }
         let display = root.hasPrefix("./") ? String(root.dropFirst(2)) : root
         if (st.st_mode & S_IFMT) == S_IFREG {
-            return [FileTarget(displayPath: display, relativePath: (root as NSString).lastPathComponent,
-                               openPath: root, symlinkPath: "", size: Int(st.st_size))]
+            emit(FileTarget(displayPath: display, relativePath: (root as NSString).lastPathComponent,
+                            openPath: root, symlinkPath: "", size: Int(st.st_size)))
+            return
         }
         guard (st.st_mode & S_IFMT) == S_IFDIR else {
             throw FileWalkError(path: root, reason: "not a regular file or directory")
         }
-        var out = [FileTarget]()
         let matcher = PCRE2Matcher()
         var ignoreStack = [IgnoreScope]()
         if respectGitignore { ignoreStack = parentIgnoreRules(of: root) }
         var visited = Set<FileID>([FileID(st)])
         walk(directory: root, relative: "", displayRoot: display == "." ? "" : display, ignores: &ignoreStack,
-             visited: &visited, matcher: matcher, into: &out)
-        return out
+             visited: &visited, matcher: matcher, emit: emit)
     }
 
     private struct FileID: Hashable {
@@ -61,7 +68,7 @@ public struct FileWalker {
 
     private mutating func walk(directory: String, relative: String, displayRoot: String,
                                ignores: inout [IgnoreScope], visited: inout Set<FileID>,
-                               matcher: PCRE2Matcher, into out: inout [FileTarget]) {
+                               matcher: PCRE2Matcher, emit: (FileTarget) -> Void) {
         guard let dir = opendir(directory) else {
             warnings.append("\(directory): cannot read directory: \(String(cString: strerror(errno)))")
             return
@@ -117,14 +124,14 @@ public struct FileWalker {
                     }
                 }
                 walk(directory: path, relative: rel, displayRoot: displayRoot, ignores: &ignores, visited: &visited,
-                     matcher: matcher, into: &out)
+                     matcher: matcher, emit: emit)
             } else if kind == UInt8(DT_REG) {
                 if st.st_ino == 0 && fstatat(fd, name, &st, 0) != 0 { continue }
                 if symlinkPath.isEmpty {
-                    out.append(FileTarget(displayPath: display, relativePath: rel, openPath: path, symlinkPath: "", size: Int(st.st_size)))
+                    emit(FileTarget(displayPath: display, relativePath: rel, openPath: path, symlinkPath: "", size: Int(st.st_size)))
                 } else {
                     let target = (try? FileManager.default.destinationOfSymbolicLink(atPath: path)) ?? display
-                    out.append(FileTarget(displayPath: target, relativePath: rel, openPath: path, symlinkPath: symlinkPath, size: Int(st.st_size)))
+                    emit(FileTarget(displayPath: target, relativePath: rel, openPath: path, symlinkPath: symlinkPath, size: Int(st.st_size)))
                 }
             }
         }

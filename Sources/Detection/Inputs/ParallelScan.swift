@@ -80,6 +80,46 @@ public struct ParallelScan: Sendable {
         return state.result()
     }
 
+    /// Scans files while `produce` (on the calling thread, e.g. a directory walk) is still finding
+    /// them: the workers start on the first file instead of waiting for the whole list (listing a
+    /// large tree was a serial tenth of a directory scan). Returns the findings, sorted as `scan(_:)`
+    /// sorts them, and every file produced, in order. If `produce` throws, the files already handed
+    /// out are finished and the error is rethrown.
+    public func scan(streaming produce: (_ emit: (FileTarget) -> Void) throws -> Void,
+                     progress: (@Sendable (_ units: Int, _ bytes: Int) -> Void)? = nil)
+        throws -> (findings: [Finding], stats: ScanStats, files: [FileTarget]) {
+        let queue = FileQueue()
+        let state = SharedState()
+        let finished = DispatchGroup()
+        for _ in 0..<max(1, threads) {
+            finished.enter()
+            Thread.detachNewThread { [self] in
+                let scanner = detector.makeScanner()
+                var buffer = [UInt8]()
+                var stats = ScanStats()
+                var findings = [Finding]()
+                while let file = queue.next() {
+                    let before = stats.bytes
+                    scanFile(file, scanner: scanner, buffer: &buffer, stats: &stats, findings: &findings)
+                    progress?(1, stats.bytes - before)
+                }
+                state.add(findings, stats)
+                finished.leave()
+            }
+        }
+        do {
+            try produce { queue.append($0) }
+        } catch {
+            queue.finish()
+            finished.wait()
+            throw error
+        }
+        queue.finish()
+        finished.wait()
+        let (findings, stats) = state.result()
+        return (findings, stats, queue.all)
+    }
+
     /// Scans one in-memory unit (standard input, a git blob) in chunks, on the calling thread.
     public func scan(bytes: [UInt8], provenance: Provenance, scanner: Scanner) -> [Finding] {
         bytes.withUnsafeBytes { scanChunked($0, provenance: provenance, scanner: scanner) }
@@ -191,6 +231,37 @@ public struct ParallelScan: Sendable {
             start = ownedEnd
         }
         return findings
+    }
+}
+
+/// Files handed from a producer to the workers; `next` waits for more until `finish`.
+private final class FileQueue: @unchecked Sendable {
+    private let condition = NSCondition()
+    private(set) var all = [FileTarget]()
+    private var taken = 0
+    private var done = false
+
+    func append(_ file: FileTarget) {
+        condition.lock()
+        all.append(file)
+        condition.signal()
+        condition.unlock()
+    }
+
+    func finish() {
+        condition.lock()
+        done = true
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    func next() -> FileTarget? {
+        condition.lock()
+        defer { condition.unlock() }
+        while taken == all.count && !done { condition.wait() }
+        guard taken < all.count else { return nil }
+        taken += 1
+        return all[taken - 1]
     }
 }
 
