@@ -27,6 +27,11 @@ public final class Detector: Sendable {
     /// For each keyword, the rules it gates.
     let database: VectorscanDatabase?
     let globalAllowlists: [CompiledAllowlist]
+    /// The path regexes of every global path-only allowlist that applies to all rules, as one
+    /// alternation: a directory scan asks once per file whether to skip it, and ~10 separate
+    /// searches per question were a tenth of the scan. nil when there are none, or when a pattern
+    /// uses something an alternation would change (backreferences, `\Q` ... ).
+    let globalPathAllowlist: PCRE2Regex?
     /// Rules Vectorscan could not take, with the reason (they still run, through PCRE2 alone).
     public let pcre2OnlyRules: [(id: String, reason: String)]
     /// Indexes into `rules` by stage, so per-unit passes touch only the rules they run (copying
@@ -121,6 +126,7 @@ public final class Detector: Sendable {
             patterns.append(VectorscanPattern(expression: trigger.expression, id: triggerBase + UInt32(i), flags: 0))
         }
         self.globalAllowlists = try ruleSet.allowlists.map { try CompiledAllowlist($0, ownerID: "global allowlist", deferred: deferred) }
+        self.globalPathAllowlist = Detector.combinedPathAllowlist(ruleSet.allowlists, deferred: deferred)
         if stages.count != knownStages { cache?.storeStages(stages, for: sources, alsoCovering: otherRegexes) }
         // hs_expression_info passes some patterns that hs_compile then refuses (e.g. one that can
         // match the empty string): such a rule falls back to PCRE2 alone, like one rejected up front.
@@ -155,6 +161,20 @@ public final class Detector: Sendable {
         pcre2OnlyIndices = compiled.indices.filter { if case .pcre2Only = compiled[$0].stage { return true } else { return false } }
         pathOnlyIndices = compiled.indices.filter { if case .pathOnly = compiled[$0].stage { return true } else { return false } }
         analyzerIndices = compiled.indices.filter { if case .analyzer = compiled[$0].stage { return true } else { return false } }
+    }
+
+    /// See `globalPathAllowlist`. Only the global lists with paths alone and no rule targets count
+    /// (what `Scanner.isPathAllowlisted` asks); each pattern becomes a non-capturing group, whose
+    /// inline flags such as `(?i)` stay inside it.
+    static func combinedPathAllowlist(_ lists: [Allowlist], deferred: Bool) -> PCRE2Regex? {
+        let paths = lists.filter { $0.targetRules.isEmpty && $0.regexes.isEmpty && $0.stopwords.isEmpty && $0.commits.isEmpty }
+            .flatMap(\.paths)
+        guard !paths.isEmpty else { return nil }
+        let unsafe = ["\\1", "\\2", "\\3", "\\4", "\\5", "\\6", "\\7", "\\8", "\\9", "\\g", "\\k", "\\Q",
+                      "(?P=", "(?P>", "(?R", "(?&", "(?+", "(?-", "(?0", "(?1", "(?2", "(?3", "(?4", "(?5", "(?6", "(?7", "(?8", "(?9"]
+        guard !paths.contains(where: { p in unsafe.contains { p.contains($0) } }) else { return nil }
+        let pattern = paths.map { "(?:\($0))" }.joined(separator: "|")
+        return deferred ? PCRE2Regex(deferred: pattern) : try? PCRE2Regex(pattern)
     }
 
     /// A scanner for one thread.

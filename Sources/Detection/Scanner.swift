@@ -18,16 +18,19 @@ public final class Scanner {
 
     /// Whether a global path-only allowlist excludes `path` entirely (checked before reading a file).
     public func isPathAllowlisted(_ path: String) -> Bool {
-        detector.globalAllowlists.contains { $0.targetRules.isEmpty && $0.allowsPath(path, matcher: matcher) }
+        if let combined = detector.globalPathAllowlist { return matcher.isMatch(combined, path) }
+        return detector.globalAllowlists.contains { $0.targetRules.isEmpty && $0.allowsPath(path, matcher: matcher) }
     }
 
     /// Finds the credentials in `bytes`.
     /// - Parameters:
     ///   - firstLine: line number of the first byte (for chunks of a large file).
     ///   - owned: only findings starting in this byte range are reported (chunk overlap handling).
+    ///   - pathChecked: the caller already asked `isPathAllowlisted` (a directory scan does, before
+    ///     reading the file).
     public func scan(_ bytes: UnsafeRawBufferPointer, provenance: Provenance, firstLine: Int = 1,
-                     owned: Range<Int>? = nil) -> [Finding] {
-        if isPathAllowlisted(provenance.file) { return [] }
+                     owned: Range<Int>? = nil, pathChecked: Bool = false) -> [Finding] {
+        if !pathChecked && isPathAllowlisted(provenance.file) { return [] }
         var context = UnitContext(top: bytes, provenance: provenance, firstLine: firstLine, owned: owned,
                                   budget: detector.options.maxDecodedBytes)
         scanLayer(bytes, depth: 0, outer: nil, encodings: [], context: &context)

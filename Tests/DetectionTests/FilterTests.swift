@@ -373,3 +373,26 @@ struct FilterTests {
         #expect(try scan(singleRule(regex: alternation, extra: "secretGroup = 1"), "two:\(value)").isEmpty)
     }
 }
+
+@Suite("Global path allowlist as one alternation")
+struct CombinedPathAllowlistTests {
+    @Test("inline flags stay inside their pattern; lists with other conditions or rule targets are left out")
+    func combinedMatchesLikeSeparatePatterns() throws {
+        let lists = [
+            Allowlist(paths: [#"(?i)\.png$"#, #"(?:^|/)vendor/"#]),
+            Allowlist(paths: [#"^Keep\.txt$"#]),
+            Allowlist(regexes: ["x"], paths: [#"conditional\.txt$"#]),
+            Allowlist(paths: [#"targeted\.txt$"#], targetRules: ["one"]),
+        ]
+        let combined = try #require(Detector.combinedPathAllowlist(lists, deferred: false))
+        let matcher = PCRE2Matcher()
+        for path in ["a/B.PNG", "vendor/x.go", "src/vendor/y", "Keep.txt"] { #expect(matcher.isMatch(combined, path), "\(path)") }
+        // `(?i)` of the first pattern must not leak into the others.
+        for path in ["keep.txt", "VENDOR/x.go", "a/conditional.txt", "a/targeted.txt", "a.png.txt"] {
+            #expect(!matcher.isMatch(combined, path), "\(path)")
+        }
+        #expect(Detector.combinedPathAllowlist([Allowlist(paths: [#"(a)\1"#])], deferred: false) == nil)
+        #expect(Detector.combinedPathAllowlist([Allowlist(paths: [#"\Qa.b"#])], deferred: false) == nil)
+        #expect(Detector.combinedPathAllowlist([Allowlist(regexes: ["x"])], deferred: false) == nil)
+    }
+}

@@ -182,7 +182,7 @@ public struct ParallelScan: Sendable {
             }
             buffer.withUnsafeBytes { raw in
                 let view = UnsafeRawBufferPointer(rebasing: raw[0..<filled])
-                findings += scanner.scan(view, provenance: provenance, firstLine: firstLine, owned: 0..<ownedEnd)
+                findings += scanner.scan(view, provenance: provenance, firstLine: firstLine, owned: 0..<ownedEnd, pathChecked: true)
             }
             stats.bytes += filled - carried
             if atEnd { return }
