@@ -72,6 +72,19 @@ func compile(_ pattern: String, ruleID: String, field: String, deferred: Bool = 
     }
 }
 
+/// A rule's `regex` for confirming candidates: compiled as `compile` does, then, when it starts
+/// with a lazy class prefix (`LazyPrefix`), searched for without it.
+func compileRuleRegex(_ pattern: String, ruleID: String, deferred: Bool) throws -> PCRE2Regex {
+    let whole = try compile(pattern, ruleID: ruleID, field: "regex", deferred: deferred)
+    guard let (prefix, rest) = LazyPrefix.split(pattern) else { return whole }
+    if deferred { return PCRE2Regex(deferred: rest, lazyPrefix: prefix) }
+    do {
+        return try PCRE2Regex(rest, lazyPrefix: prefix)
+    } catch let error as PCRE2CompileError {
+        throw RuleCompileError(ruleID: ruleID, field: "regex", reason: "\(error.message) at offset \(error.offset)")
+    }
+}
+
 /// A rule ready to confirm candidates.
 struct CompiledRule: Sendable {
     /// How the rule gets candidates.

@@ -65,7 +65,7 @@ public final class Detector: Sendable {
         let knownStages = stages.count
         let deferred = !sources.isEmpty && knownStages == sources.count
         for rule in ruleSet.rules {
-            let regex = try rule.regex.map { try compile($0, ruleID: rule.id, field: "regex", deferred: deferred) }
+            let regex = try rule.regex.map { try compileRuleRegex($0, ruleID: rule.id, deferred: deferred) }
             let path = try rule.path.map { try compile($0, ruleID: rule.id, field: "path", deferred: deferred) }
             var keywordIDs = [Int]()
             for keyword in rule.keywords where !keyword.isEmpty {

@@ -152,3 +152,39 @@ struct RobustnessTests {
         #expect(Set(results.compactMap(\.first)) == Set(tokens))
     }
 }
+
+@Suite("Lazy class prefix taken off rule regexes")
+struct LazyPrefixTests {
+    @Test("split recognises (?i)[class]{0,N}? and nothing else")
+    func split() throws {
+        let (prefix, rest) = try #require(LazyPrefix.split(#"(?i)[\w.-]{0,30}?(?:secret|token)[ \t]*=[ \t]*(\S+)"#))
+        #expect(rest == #"(?i)(?:secret|token)[ \t]*=[ \t]*(\S+)"#)
+        #expect(prefix.limit == 30)
+        #expect(prefix.accepts[Int(UInt8(ascii: "a"))] && prefix.accepts[Int(UInt8(ascii: "Z"))] && prefix.accepts[Int(UInt8(ascii: "_"))])
+        #expect(prefix.accepts[Int(UInt8(ascii: "."))] && prefix.accepts[Int(UInt8(ascii: "-"))])
+        #expect(!prefix.accepts[Int(UInt8(ascii: " "))] && !prefix.accepts[Int(UInt8(ascii: "="))] && !prefix.accepts[0xC3])
+        for other in [#"[\w]{1,30}?x"#, #"[^a]{0,3}?x"#, #"[\w]{0,30}x"#, #"[[:alpha:]]{0,3}?x"#, #"(?i)[a]{0,3}?"#, "abc"] {
+            #expect(LazyPrefix.split(other) == nil, "\(other)")
+        }
+    }
+
+    @Test("matches with the prefix taken off equal the whole regex's, including leftmost starts and non-overlap")
+    func sameMatches() throws {
+        let whole = #"(?i)[\w.-]{0,6}?(?:key|token)=(\w+)"#
+        let full = try PCRE2Regex(whole)
+        let (prefix, rest) = try #require(LazyPrefix.split(whole))
+        let split = try PCRE2Regex(rest, lazyPrefix: prefix)
+        let matcher = PCRE2Matcher()
+        let lines = ["my_api_key=abc", "a_very_long_name_key=v1 x.key=v2", "TOKEN=t key=k", "xkey=1key=2", "key=a", "..-_key=b", "é_key=c",
+                     "abcdefghijkey=z", "k=1 ab.token=2"]
+        for line in lines {
+            let bytes = Array(line.utf8)
+            for start in [0, 1, 3] where start < bytes.count {
+                let a = bytes.withUnsafeBytes { matcher.matches(full, in: $0, searchRange: start..<$0.count) }
+                let b = bytes.withUnsafeBytes { matcher.matches(split, in: $0, searchRange: start..<$0.count) }
+                #expect(a.map(\.range) == b.map(\.range), "\(line) from \(start)")
+                #expect(a.map(\.groups) == b.map(\.groups), "\(line) from \(start)")
+            }
+        }
+    }
+}
