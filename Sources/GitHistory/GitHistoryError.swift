@@ -22,7 +22,12 @@ public enum GitHistoryError: Error, Sendable, Equatable, CustomStringConvertible
         case .notARepository(let path): return "not a git repository: \(path)"
         case .corruptRepository(let path, let reason): return "corrupt git repository \(path): \(reason)"
         case .bareRepository(let path, let mode): return "\(mode) mode needs a work tree, but \(path) is a bare repository"
-        case .corruptIndex(let path, let reason): return "corrupt git index \(path): \(reason)"
+        case .corruptIndex(let path, let reason):
+            if reason.contains("'link'") {
+                // libgit2 1.5 cannot read a split index; the index is fine, just not readable here.
+                return "cannot read git index \(path): it is a split index (core.splitIndex), which this build's libgit2 does not support; run `git update-index --no-split-index` (and `git config core.splitIndex false`)"
+            }
+            return "corrupt git index \(path): \(reason)"
         case .indexLocked(let lockPath): return "another git process holds \(lockPath); retry when it has finished"
         case .unknownReference(let ref): return "unknown git revision or ref: \(ref)"
         case .invalidRange(let range): return "invalid commit range \(range): expected A..B"

@@ -58,4 +58,21 @@ struct IndexFileTests {
         try good.prefix(good.count - 30).write(to: URL(fileURLWithPath: root + "/.git/index"))
         #expect(IndexFile.read(path: root + "/.git/index") == nil)
     }
+
+    @Test func splitIndexIsNamedNotCalledCorrupt() throws {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("sealant-index-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        try StagedIndexTests.git(["init", "-q"], in: root)
+        try StagedIndexTests.write("x\n", "a.txt", in: root)
+        try StagedIndexTests.git(["add", "-A"], in: root)
+        try StagedIndexTests.git(["update-index", "--split-index"], in: root)
+        do {
+            _ = try scanDiffs(try GitRepository(discoveringFrom: root), .staged)
+            Issue.record("a split index was read")
+        } catch let error as GitHistoryError {
+            #expect(error.description.contains("split index (core.splitIndex)"))
+            #expect(error.description.contains("git update-index --no-split-index"))
+        }
+    }
 }
