@@ -1,8 +1,7 @@
 # Sealant — build, test and run. `make run` and `make test` do all set-up on a fresh machine.
 SWIFT      ?= swift
 BUILD_FLAGS ?=
-# libcurl: only for linking the release binary with the Swift runtime inside (FoundationNetworking).
-PKG_DEPS   := libgit2:libgit2-dev libcrypto:libssl-dev libhs:libvectorscan-dev libpcre2-8:libpcre2-dev libcurl:libcurl4-openssl-dev
+PKG_DEPS   := libgit2:libgit2-dev libcrypto:libssl-dev libhs:libvectorscan-dev libpcre2-8:libpcre2-dev
 BIN        := .build/release/sealant
 
 .PHONY: deps build release run test clean bench
