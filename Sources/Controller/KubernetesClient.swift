@@ -76,9 +76,7 @@ public final class KubernetesClient: Sendable {
             let buffer = try await response.body.collect(upTo: 256 << 20)
             let status = Int(response.status.code)
             if !decodeSuccess && (200..<300).contains(status) { return (status, nil) }
-            let text = String(buffer: buffer)
-            let object = text.isEmpty ? nil : (try? ManifestReader.documents(in: text, source: path))?.first?.object
-            return (status, object)
+            return (status, Self.object(in: buffer.readableBytesView, source: path))
         } catch let error as ControllerError {
             throw error
         } catch {
@@ -155,15 +153,24 @@ public final class KubernetesClient: Sendable {
                         if status == 410 { throw WatchEnd.expired }
                         throw ControllerError.kubernetes(object: path, status: status, reason: Self.reason(String(buffer: buffer)))
                     }
+                    // One event per line; a chunk may hold many lines or part of one.
                     var pending: [UInt8] = []
                     for try await chunk in response.body {
-                        pending += chunk.readableBytesView
-                        while let newline = pending.firstIndex(of: UInt8(ascii: "\n")) {
-                            let line = Array(pending[..<newline])
-                            pending.removeSubrange(...newline)
+                        let bytes = chunk.readableBytesView
+                        var start = bytes.startIndex
+                        while let newline = bytes[start...].firstIndex(of: UInt8(ascii: "\n")) {
+                            let line: [UInt8]
+                            if pending.isEmpty {
+                                line = Array(bytes[start..<newline])
+                            } else {
+                                line = pending + bytes[start..<newline]
+                                pending.removeAll(keepingCapacity: true)
+                            }
+                            start = bytes.index(after: newline)
                             guard !line.isEmpty else { continue }
                             if let event = try Self.decode(line, path: path) { continuation.yield(event) }
                         }
+                        pending += bytes[start...]
                     }
                     if !pending.isEmpty, let event = try Self.decode(pending, path: path) { continuation.yield(event) }
                     continuation.finish()
@@ -179,9 +186,15 @@ public final class KubernetesClient: Sendable {
         }
     }
 
+    /// The JSON object in a response body (nil when empty or not an object).
+    static func object(in bytes: some Collection<UInt8>, source: String) -> ManifestObject? {
+        guard let first = bytes.first(where: { $0 != 0x20 && $0 != 0x0A && $0 != 0x0D && $0 != 0x09 }) else { return nil }
+        if first == UInt8(ascii: "{") { return (try? ManifestReader.jsonDocuments(Array(bytes), source: source))?.first?.object }
+        return (try? ManifestReader.documents(in: String(decoding: bytes, as: UTF8.self), source: source))?.first?.object
+    }
+
     static func decode(_ line: [UInt8], path: String) throws -> WatchEvent? {
-        let text = String(decoding: line, as: UTF8.self)
-        guard let object = (try? ManifestReader.documents(in: text, source: path))?.first?.object,
+        guard let object = (try? ManifestReader.jsonDocuments(line, source: path))?.first?.object,
               let type = object["type"]?.string, let body = object["object"]?.object else {
             throw ControllerError.transport(object: "watch \(path)", reason: "unreadable watch event")
         }
