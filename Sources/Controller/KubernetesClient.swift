@@ -24,10 +24,13 @@ public final class KubernetesClient: Sendable {
     public let connection: KubernetesConnection
     private let http: HTTPClient
     private let requestTimeout: TimeAmount
+    /// Client-side limit on requests (`--kubeclient-qps`/`--kubeclient-burst`); nil = none.
+    public let rateLimiter: TokenBucket?
 
-    public init(connection: KubernetesConnection, requestTimeout: TimeAmount = .seconds(30)) throws {
+    public init(connection: KubernetesConnection, requestTimeout: TimeAmount = .seconds(30), rateLimiter: TokenBucket? = nil) throws {
         self.connection = connection
         self.requestTimeout = requestTimeout
+        self.rateLimiter = rateLimiter
         var configuration = HTTPClient.Configuration(timeout: .init(connect: .seconds(10)))
         if connection.server.lowercased().hasPrefix("https://") {
             configuration.tlsConfiguration = try connection.tlsConfiguration()
@@ -50,19 +53,22 @@ public final class KubernetesClient: Sendable {
         return base + path + "?" + encoded.joined(separator: "&")
     }
 
-    private func makeRequest(_ method: HTTPMethod, _ path: String, query: [(String, String)] = [],
-                             body: ManifestValue? = nil) throws -> HTTPClientRequest {
+    private func headers(hasBody: Bool) throws -> HTTPHeaders {
+        var headers = HTTPHeaders()
+        headers.add(name: "Accept", value: "application/json")
+        headers.add(name: "User-Agent", value: "sealant-controller")
+        if let token = try connection.bearerToken(), !token.isEmpty {
+            headers.add(name: "Authorization", value: "Bearer \(token)")
+        }
+        if hasBody { headers.add(name: "Content-Type", value: "application/json") }
+        return headers
+    }
+
+    /// A streaming request (watches).
+    private func makeRequest(_ method: HTTPMethod, _ path: String, query: [(String, String)] = []) throws -> HTTPClientRequest {
         var request = HTTPClientRequest(url: url(path, query))
         request.method = method
-        request.headers.add(name: "Accept", value: "application/json")
-        request.headers.add(name: "User-Agent", value: "sealant-controller")
-        if let token = try connection.bearerToken(), !token.isEmpty {
-            request.headers.add(name: "Authorization", value: "Bearer \(token)")
-        }
-        if let body {
-            request.headers.add(name: "Content-Type", value: "application/json")
-            request.body = .bytes(ByteBuffer(string: ManifestWriter.compactJSON(body)))
-        }
+        request.headers = try headers(hasBody: false)
         return request
     }
 
@@ -70,12 +76,22 @@ public final class KubernetesClient: Sendable {
     /// `decodeSuccess` false the body of a 2xx answer is not parsed (the caller does not need it).
     public func send(_ method: HTTPMethod, _ path: String, query: [(String, String)] = [],
                      body: ManifestValue? = nil, decodeSuccess: Bool = true) async throws -> (status: Int, body: ManifestObject?) {
-        let request = try makeRequest(method, path, query: query, body: body)
+        let request: HTTPClient.Request
         do {
-            let response = try await http.execute(request, timeout: requestTimeout)
-            let buffer = try await response.body.collect(upTo: 256 << 20)
+            request = try HTTPClient.Request(url: url(path, query), method: method, headers: try headers(hasBody: body != nil),
+                                             body: body.map { .byteBuffer(ByteBuffer(string: ManifestWriter.compactJSON($0))) })
+        } catch let error as ControllerError {
+            throw error
+        } catch {
+            throw ControllerError.transport(object: "\(method.rawValue) \(path)", reason: "\(error)")
+        }
+        try await rateLimiter?.acquire()
+        do {
+            // The whole answer is collected on the event loop (one hand-over to this task, instead of a body stream).
+            let response = try await http.execute(request: request, deadline: .now() + requestTimeout).get()
             let status = Int(response.status.code)
             if !decodeSuccess && (200..<300).contains(status) { return (status, nil) }
+            guard let buffer = response.body else { return (status, nil) }
             return (status, Self.object(in: buffer.readableBytesView, source: path))
         } catch let error as ControllerError {
             throw error
@@ -142,10 +158,12 @@ public final class KubernetesClient: Sendable {
         let http = self.http
         let deadline = TimeAmount.seconds(Int64(timeoutSeconds) + 30)
         let requestResult = Result { try makeRequest(.GET, path, query: query) }
+        let rateLimiter = self.rateLimiter
         return AsyncThrowingStream { continuation in
             let task = Task {
                 do {
                     let request = try requestResult.get()
+                    try await rateLimiter?.acquire()
                     let response = try await http.execute(request, timeout: deadline)
                     let status = Int(response.status.code)
                     guard status == 200 else {

@@ -13,7 +13,7 @@ struct ReconcilerHarness {
 
     var cluster: StandInCluster { server.cluster }
 
-    static func start(_ configure: (inout ReconcilerOptions) -> Void = { _ in },
+    static func start(_ configure: (inout ReconcilerOptions) -> Void = { _ in }, rateLimiter: TokenBucket? = nil,
                       prepare: (StandInCluster) async throws -> Void = { _ in }) async throws -> ReconcilerHarness {
         let server = try await StandInAPIServer.start()
         try await prepare(server.cluster)
@@ -21,7 +21,8 @@ struct ReconcilerHarness {
         try writeKeySecret(try Fixtures.upstreamKeyPair(), name: "upstream", into: directory)
         let registry = KeyRegistry(store: LocalKeyDirectory(path: directory), logger: quietLogger)
         try await registry.reload()
-        let client = try KubernetesClient(connection: KubernetesConnection(server: server.url, source: "stand-in"), requestTimeout: .seconds(10))
+        let client = try KubernetesClient(connection: KubernetesConnection(server: server.url, source: "stand-in"), requestTimeout: .seconds(10),
+                                          rateLimiter: rateLimiter)
         var options = ReconcilerOptions()
         options.retryBaseDelay = 0.05
         options.maxWatchBackoff = 0.3

@@ -46,4 +46,31 @@ struct UnitTests {
         let limiter = RateLimiter(rate: 0, burst: 1)
         for _ in 0..<100 { #expect(limiter.admit("a", now: 1).allowed) }
     }
+
+    @Test func tokenBucketLetsTheBurstThroughThenQueuesAtTheRate() {
+        let start = ContinuousClock.now
+        let bucket = TokenBucket(rate: 10, burst: 2)
+        #expect(bucket.reserve(now: start) == 0)
+        #expect(bucket.reserve(now: start) == 0)
+        // Empty: the next two wait one and two intervals, in arrival order.
+        #expect(abs(bucket.reserve(now: start) - 0.1) < 1e-9)
+        #expect(abs(bucket.reserve(now: start) - 0.2) < 1e-9)
+        // A second later the bucket is full again (never more than the burst).
+        let later = start + .seconds(1.3)
+        #expect(bucket.reserve(now: later) == 0)
+        #expect(bucket.reserve(now: later) == 0)
+        #expect(bucket.reserve(now: later) > 0)
+    }
+
+    @Test func theClientTakesATokenPerRequest() async throws {
+        let server = try await StandInAPIServer.start()
+        let bucket = TokenBucket(rate: 0.001, burst: 3)
+        let client = try KubernetesClient(connection: KubernetesConnection(server: server.url, source: "stand-in"), rateLimiter: bucket)
+        _ = try await client.get(KubePath.secret(namespace: "a", name: "x"))
+        _ = try await client.list(KubePath.secrets(namespace: "a"))
+        #expect(bucket.reserve() == 0, "one token left of three")
+        #expect(bucket.reserve() > 0)
+        await client.shutdown()
+        await server.stop()
+    }
 }
