@@ -73,4 +73,16 @@ struct UnitTests {
         await client.shutdown()
         await server.stop()
     }
+
+    @Test func conditionInfoIsRenderedOncePerSealedSecretWithEscapedLabels() {
+        let metrics = ControllerMetrics()
+        metrics.recordCondition(namespace: "a", name: "one", condition: "Synced", status: false, instance: "")
+        metrics.recordCondition(namespace: "a", name: "one", condition: "Synced", status: true, instance: "")
+        metrics.recordCondition(namespace: "b", name: "two", condition: "Synced", status: nil, instance: "x\"y\\z")
+        let text = String(decoding: metrics.render(), as: UTF8.self)
+        #expect(text.contains("# TYPE sealed_secrets_controller_condition_info gauge\n"))
+        #expect(text.contains(#"sealed_secrets_controller_condition_info{namespace="a",name="one",condition="Synced",ss_app_kubernetes_io_instance=""} 1.0"#))
+        #expect(!text.contains(#"name="one",condition="Synced",ss_app_kubernetes_io_instance=""} -1"#), "the latest value only")
+        #expect(text.contains(#"{namespace="b",name="two",condition="Synced",ss_app_kubernetes_io_instance="x\"y\\z"} 0.0"#))
+    }
 }
