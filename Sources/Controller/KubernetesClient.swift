@@ -36,6 +36,8 @@ public final class KubernetesClient: Sendable {
             configuration.tlsConfiguration = try connection.tlsConfiguration()
         }
         configuration.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: 16)
+        // No distributed tracing: without a tracer AsyncHTTPClient skips building a (no-op) span per request.
+        configuration.tracing.tracer = nil
         http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
     }
 
