@@ -3,6 +3,7 @@ import Foundation
 import NIOCore
 import NIOHTTP1
 import Sealing
+import Synchronization
 
 /// One event of a watch stream.
 public struct WatchEvent: Sendable {
@@ -26,6 +27,9 @@ public final class KubernetesClient: Sendable {
     private let requestTimeout: TimeAmount
     /// Client-side limit on requests (`--kubeclient-qps`/`--kubeclient-burst`); nil = none.
     public let rateLimiter: TokenBucket?
+    /// A token file's content and when it was read: as client-go, it is read again once a minute, not per request.
+    private let cachedToken = Mutex<(token: String?, read: ContinuousClock.Instant)?>(nil)
+    static let tokenRefresh: Duration = .seconds(60)
 
     public init(connection: KubernetesConnection, requestTimeout: TimeAmount = .seconds(30), rateLimiter: TokenBucket? = nil) throws {
         self.connection = connection
@@ -59,11 +63,22 @@ public final class KubernetesClient: Sendable {
         var headers = HTTPHeaders()
         headers.add(name: "Accept", value: "application/json")
         headers.add(name: "User-Agent", value: "sealant-controller")
-        if let token = try connection.bearerToken(), !token.isEmpty {
+        if let token = try bearerToken(), !token.isEmpty {
             headers.add(name: "Authorization", value: "Bearer \(token)")
         }
         if hasBody { headers.add(name: "Content-Type", value: "application/json") }
         return headers
+    }
+
+    /// The bearer token: a fixed one, or the token file's content read at most once a minute (rotated service
+    /// account tokens are picked up; a failed read is retried on the next request).
+    private func bearerToken() throws -> String? {
+        guard connection.tokenFile != nil else { return connection.token }
+        let now = ContinuousClock.now
+        if let cached = cachedToken.withLock({ $0 }), now - cached.read < Self.tokenRefresh { return cached.token }
+        let token = try connection.bearerToken()
+        cachedToken.withLock { $0 = (token, now) }
+        return token
     }
 
     /// A streaming request (watches).
