@@ -104,8 +104,14 @@ public final class KubernetesClient: Sendable {
         }
         try await rateLimiter?.acquire()
         do {
-            // The whole answer is collected on the event loop (one hand-over to this task, instead of a body stream).
-            let response = try await http.execute(request: request, deadline: .now() + requestTimeout).get()
+            // The whole answer is collected on the event loop (one hand-over to this task, instead of a body
+            // stream); cancelling the calling task cancels the request.
+            let task = http.execute(request: request, delegate: ResponseAccumulator(request: request), deadline: .now() + requestTimeout)
+            let response = try await withTaskCancellationHandler {
+                try await task.futureResult.get()
+            } onCancel: {
+                task.cancel()
+            }
             let status = Int(response.status.code)
             if !decodeSuccess && (200..<300).contains(status) { return (status, nil) }
             guard let buffer = response.body else { return (status, nil) }

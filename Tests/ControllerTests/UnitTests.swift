@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Testing
 @testable import Controller
 
@@ -84,5 +85,23 @@ struct UnitTests {
         #expect(text.contains(#"sealed_secrets_controller_condition_info{namespace="a",name="one",condition="Synced",ss_app_kubernetes_io_instance=""} 1.0"#))
         #expect(!text.contains(#"name="one",condition="Synced",ss_app_kubernetes_io_instance=""} -1"#), "the latest value only")
         #expect(text.contains(#"{namespace="b",name="two",condition="Synced",ss_app_kubernetes_io_instance="x\"y\\z"} 0.0"#))
+    }
+
+    @Test func cancellingARequestEndsItWithoutWaitingForTheAnswer() async throws {
+        let server = try await StandInAPIServer.start()
+        await server.cluster.setDelay(.seconds(120))
+        let client = try KubernetesClient(connection: KubernetesConnection(server: server.url, source: "stand-in"), requestTimeout: .seconds(300))
+        let finished = Mutex(false)
+        let request = Task {
+            defer { finished.withLock { $0 = true } }
+            return try await client.get(KubePath.secret(namespace: "a", name: "x"))
+        }
+        #expect(await eventually(30) { await server.cluster.requestCount("GET /api/v1/namespaces/a/secrets/x") == 1 })
+        request.cancel()
+        #expect(await eventually(60) { finished.withLock { $0 } }, "the request ends long before the 120 s answer")
+        await #expect(throws: (any Error).self) { try await request.value }
+        await client.shutdown()
+        await server.cluster.setDelay(.zero)
+        await server.stop()
     }
 }
