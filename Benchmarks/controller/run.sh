@@ -4,6 +4,9 @@
 #     Secrets/s, next to the RSA-4096 decrypt limit measured in the same process on the same cores;
 #  2. POST /v1/verify under bounded load on loopback with wrk: requests/s and latency percentiles.
 # Usage: Benchmarks/controller/run.sh [count] [wrk-seconds]
+# The reconcile part reads SEALANT_BENCHMARK_WORKERS (default 4) and SEALANT_BENCHMARK_QPS (the client-side
+# --kubeclient-qps token bucket, default 2000, burst twice that; upstream's 5/10 would cap it at a few Secrets/s).
+# The stand-in API server runs inside the test process, so its CPU is counted with the controller's.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 COUNT="${1:-5000}"

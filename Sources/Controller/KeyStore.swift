@@ -172,6 +172,51 @@ public struct LocalKeyDirectory: KeyStore {
     }
 
     private func file(for name: String) -> String { (path as NSString).appendingPathComponent(name + ".yaml") }
+
+    /// With `watch`, the directory is watched with inotify and read again shortly after every change; the
+    /// `pollInterval` reading stays as the fallback (filesystems without inotify events, a directory that does not
+    /// exist yet or was replaced: the watch is set up again at each poll, or every second when polling is off).
+    public func follow(watch: Bool, pollInterval: Double, logger: Logger,
+                       onChange: @Sendable ([StoredKeySecret]) async -> Void) async throws {
+        guard watch else { return try await poll(every: pollInterval, logger: logger, onChange: onChange) }
+        var watcher: DirectoryWatcher?
+        while true {
+            try Task.checkCancellation()
+            if watcher == nil || watcher?.isGone == true {
+                watcher = DirectoryWatcher(path: path)
+                if watcher != nil {
+                    // Read once the watch is in place: nothing that changed before it is missed.
+                    await reload(logger: logger, onChange: onChange)
+                } else {
+                    logger.debug("key directory not watched (inotify); polling", metadata: ["store": "\(location)"])
+                }
+            }
+            let timeout: Double? = pollInterval > 0 ? pollInterval : (watcher == nil ? 1 : nil)
+            if let watcher {
+                let changed = await watcher.waitForChange(timeout: timeout)
+                try Task.checkCancellation()
+                if changed {
+                    // Let a burst of events (a copy in several writes, a symlink swap) settle, then read once.
+                    try await Task.sleep(for: .milliseconds(200))
+                    _ = await watcher.waitForChange(timeout: 0)
+                } else if pollInterval <= 0 && !watcher.isGone {
+                    continue
+                }
+            } else {
+                try await Task.sleep(for: .milliseconds(Int64((timeout ?? 1) * 1000)))
+                if pollInterval <= 0 { continue }
+            }
+            await reload(logger: logger, onChange: onChange)
+        }
+    }
+
+    private func reload(logger: Logger, onChange: @Sendable ([StoredKeySecret]) async -> Void) async {
+        do {
+            await onChange(try await activeKeySecrets())
+        } catch {
+            logger.error("reading keys failed", metadata: ["store": "\(location)", "error": "\(error)"])
+        }
+    }
 }
 
 extension ControllerKeySecret {

@@ -3,6 +3,7 @@ import Foundation
 import NIOCore
 import NIOHTTP1
 import Sealing
+import Synchronization
 
 /// One event of a watch stream.
 public struct WatchEvent: Sendable {
@@ -24,15 +25,23 @@ public final class KubernetesClient: Sendable {
     public let connection: KubernetesConnection
     private let http: HTTPClient
     private let requestTimeout: TimeAmount
+    /// Client-side limit on requests (`--kubeclient-qps`/`--kubeclient-burst`); nil = none.
+    public let rateLimiter: TokenBucket?
+    /// A token file's content and when it was read: as client-go, it is read again once a minute, not per request.
+    private let cachedToken = Mutex<(token: String?, read: ContinuousClock.Instant)?>(nil)
+    static let tokenRefresh: Duration = .seconds(60)
 
-    public init(connection: KubernetesConnection, requestTimeout: TimeAmount = .seconds(30)) throws {
+    public init(connection: KubernetesConnection, requestTimeout: TimeAmount = .seconds(30), rateLimiter: TokenBucket? = nil) throws {
         self.connection = connection
         self.requestTimeout = requestTimeout
+        self.rateLimiter = rateLimiter
         var configuration = HTTPClient.Configuration(timeout: .init(connect: .seconds(10)))
         if connection.server.lowercased().hasPrefix("https://") {
             configuration.tlsConfiguration = try connection.tlsConfiguration()
         }
         configuration.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: 16)
+        // No distributed tracing: without a tracer AsyncHTTPClient skips building a (no-op) span per request.
+        configuration.tracing.tracer = nil
         http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
     }
 
@@ -50,19 +59,33 @@ public final class KubernetesClient: Sendable {
         return base + path + "?" + encoded.joined(separator: "&")
     }
 
-    private func makeRequest(_ method: HTTPMethod, _ path: String, query: [(String, String)] = [],
-                             body: ManifestValue? = nil) throws -> HTTPClientRequest {
+    private func headers(hasBody: Bool) throws -> HTTPHeaders {
+        var headers = HTTPHeaders()
+        headers.add(name: "Accept", value: "application/json")
+        headers.add(name: "User-Agent", value: "sealant-controller")
+        if let token = try bearerToken(), !token.isEmpty {
+            headers.add(name: "Authorization", value: "Bearer \(token)")
+        }
+        if hasBody { headers.add(name: "Content-Type", value: "application/json") }
+        return headers
+    }
+
+    /// The bearer token: a fixed one, or the token file's content read at most once a minute (rotated service
+    /// account tokens are picked up; a failed read is retried on the next request).
+    private func bearerToken() throws -> String? {
+        guard connection.tokenFile != nil else { return connection.token }
+        let now = ContinuousClock.now
+        if let cached = cachedToken.withLock({ $0 }), now - cached.read < Self.tokenRefresh { return cached.token }
+        let token = try connection.bearerToken()
+        cachedToken.withLock { $0 = (token, now) }
+        return token
+    }
+
+    /// A streaming request (watches).
+    private func makeRequest(_ method: HTTPMethod, _ path: String, query: [(String, String)] = []) throws -> HTTPClientRequest {
         var request = HTTPClientRequest(url: url(path, query))
         request.method = method
-        request.headers.add(name: "Accept", value: "application/json")
-        request.headers.add(name: "User-Agent", value: "sealant-controller")
-        if let token = try connection.bearerToken(), !token.isEmpty {
-            request.headers.add(name: "Authorization", value: "Bearer \(token)")
-        }
-        if let body {
-            request.headers.add(name: "Content-Type", value: "application/json")
-            request.body = .bytes(ByteBuffer(string: ManifestWriter.compactJSON(body)))
-        }
+        request.headers = try headers(hasBody: false)
         return request
     }
 
@@ -70,15 +93,29 @@ public final class KubernetesClient: Sendable {
     /// `decodeSuccess` false the body of a 2xx answer is not parsed (the caller does not need it).
     public func send(_ method: HTTPMethod, _ path: String, query: [(String, String)] = [],
                      body: ManifestValue? = nil, decodeSuccess: Bool = true) async throws -> (status: Int, body: ManifestObject?) {
-        let request = try makeRequest(method, path, query: query, body: body)
+        let request: HTTPClient.Request
         do {
-            let response = try await http.execute(request, timeout: requestTimeout)
-            let buffer = try await response.body.collect(upTo: 256 << 20)
+            request = try HTTPClient.Request(url: url(path, query), method: method, headers: try headers(hasBody: body != nil),
+                                             body: body.map { .byteBuffer(ByteBuffer(string: ManifestWriter.compactJSON($0))) })
+        } catch let error as ControllerError {
+            throw error
+        } catch {
+            throw ControllerError.transport(object: "\(method.rawValue) \(path)", reason: "\(error)")
+        }
+        try await rateLimiter?.acquire()
+        do {
+            // The whole answer is collected on the event loop (one hand-over to this task, instead of a body
+            // stream); cancelling the calling task cancels the request.
+            let task = http.execute(request: request, delegate: ResponseAccumulator(request: request), deadline: .now() + requestTimeout)
+            let response = try await withTaskCancellationHandler {
+                try await task.futureResult.get()
+            } onCancel: {
+                task.cancel()
+            }
             let status = Int(response.status.code)
             if !decodeSuccess && (200..<300).contains(status) { return (status, nil) }
-            let text = String(buffer: buffer)
-            let object = text.isEmpty ? nil : (try? ManifestReader.documents(in: text, source: path))?.first?.object
-            return (status, object)
+            guard let buffer = response.body else { return (status, nil) }
+            return (status, Self.object(in: buffer.readableBytesView, source: path))
         } catch let error as ControllerError {
             throw error
         } catch {
@@ -144,10 +181,12 @@ public final class KubernetesClient: Sendable {
         let http = self.http
         let deadline = TimeAmount.seconds(Int64(timeoutSeconds) + 30)
         let requestResult = Result { try makeRequest(.GET, path, query: query) }
+        let rateLimiter = self.rateLimiter
         return AsyncThrowingStream { continuation in
             let task = Task {
                 do {
                     let request = try requestResult.get()
+                    try await rateLimiter?.acquire()
                     let response = try await http.execute(request, timeout: deadline)
                     let status = Int(response.status.code)
                     guard status == 200 else {
@@ -155,15 +194,24 @@ public final class KubernetesClient: Sendable {
                         if status == 410 { throw WatchEnd.expired }
                         throw ControllerError.kubernetes(object: path, status: status, reason: Self.reason(String(buffer: buffer)))
                     }
+                    // One event per line; a chunk may hold many lines or part of one.
                     var pending: [UInt8] = []
                     for try await chunk in response.body {
-                        pending += chunk.readableBytesView
-                        while let newline = pending.firstIndex(of: UInt8(ascii: "\n")) {
-                            let line = Array(pending[..<newline])
-                            pending.removeSubrange(...newline)
+                        let bytes = chunk.readableBytesView
+                        var start = bytes.startIndex
+                        while let newline = bytes[start...].firstIndex(of: UInt8(ascii: "\n")) {
+                            let line: [UInt8]
+                            if pending.isEmpty {
+                                line = Array(bytes[start..<newline])
+                            } else {
+                                line = pending + bytes[start..<newline]
+                                pending.removeAll(keepingCapacity: true)
+                            }
+                            start = bytes.index(after: newline)
                             guard !line.isEmpty else { continue }
                             if let event = try Self.decode(line, path: path) { continuation.yield(event) }
                         }
+                        pending += bytes[start...]
                     }
                     if !pending.isEmpty, let event = try Self.decode(pending, path: path) { continuation.yield(event) }
                     continuation.finish()
@@ -179,9 +227,15 @@ public final class KubernetesClient: Sendable {
         }
     }
 
+    /// The JSON object in a response body (nil when empty or not an object).
+    static func object(in bytes: some Collection<UInt8>, source: String) -> ManifestObject? {
+        guard let first = bytes.first(where: { $0 != 0x20 && $0 != 0x0A && $0 != 0x0D && $0 != 0x09 }) else { return nil }
+        if first == UInt8(ascii: "{") { return (try? ManifestReader.jsonDocuments(Array(bytes), source: source))?.first?.object }
+        return (try? ManifestReader.documents(in: String(decoding: bytes, as: UTF8.self), source: source))?.first?.object
+    }
+
     static func decode(_ line: [UInt8], path: String) throws -> WatchEvent? {
-        let text = String(decoding: line, as: UTF8.self)
-        guard let object = (try? ManifestReader.documents(in: text, source: path))?.first?.object,
+        guard let object = (try? ManifestReader.jsonDocuments(line, source: path))?.first?.object,
               let type = object["type"]?.string, let body = object["object"]?.object else {
             throw ControllerError.transport(object: "watch \(path)", reason: "unreadable watch event")
         }

@@ -1,5 +1,6 @@
 import Foundation
 import Prometheus
+import Synchronization
 
 /// The controller's Prometheus metrics, under upstream's names so its dashboards and alerts work unchanged.
 public final class ControllerMetrics: Sendable {
@@ -36,11 +37,49 @@ public final class ControllerMetrics: Sendable {
 
     /// The Synced condition of a SealedSecret: true → 1, false → −1, unknown → 0.
     public func recordCondition(namespace: String, name: String, condition: String, status: Bool?, instance: String) {
-        registry.makeGauge(descriptor: MetricNameDescriptor(metricName: Self.prefix + "condition_info",
-                                                            helpText: "Current SealedSecret condition status. Values are -1 (false), 0 (unknown or absent), 1 (true)"),
-                           labels: [("namespace", namespace), ("name", name), ("condition", condition),
-                                    ("ss_app_kubernetes_io_instance", instance)])
-            .set(status.map { $0 ? 1.0 : -1.0 } ?? 0)
+        let key = ConditionKey(namespace: namespace, name: name, condition: condition, instance: instance)
+        let value = status.map { $0 ? 1.0 : -1.0 } ?? 0
+        conditions.withLock { $0[key] = value }
+    }
+
+    /// `condition_info` has one series per SealedSecret, so it is kept here instead of in the registry:
+    /// swift-prometheus copies a metric family's whole label-set dictionary for every new label set, which made
+    /// registering thousands of SealedSecrets quadratic. Rendered in the same exposition format.
+    struct ConditionKey: Hashable {
+        let namespace: String
+        let name: String
+        let condition: String
+        let instance: String
+    }
+    private let conditions = Mutex<[ConditionKey: Double]>([:])
+    static let conditionName = prefix + "condition_info"
+    static let conditionHelp = "Current SealedSecret condition status. Values are -1 (false), 0 (unknown or absent), 1 (true)"
+
+    private func renderConditions(into buffer: inout [UInt8]) {
+        let snapshot = conditions.withLock { $0 }
+        guard !snapshot.isEmpty else { return }
+        buffer.append(contentsOf: "# HELP \(Self.conditionName) \(Self.conditionHelp)\n# TYPE \(Self.conditionName) gauge\n".utf8)
+        for (key, value) in snapshot {
+            buffer.append(contentsOf: Self.conditionName.utf8)
+            buffer.append(UInt8(ascii: "{"))
+            let labels = [("namespace", key.namespace), ("name", key.name), ("condition", key.condition),
+                          ("ss_app_kubernetes_io_instance", key.instance)]
+            for (index, (label, text)) in labels.enumerated() {
+                if index > 0 { buffer.append(UInt8(ascii: ",")) }
+                buffer.append(contentsOf: label.utf8)
+                buffer.append(contentsOf: "=\"".utf8)
+                for byte in text.utf8 {
+                    switch byte {
+                    case UInt8(ascii: "\\"): buffer.append(contentsOf: "\\\\".utf8)
+                    case UInt8(ascii: "\""): buffer.append(contentsOf: "\\\"".utf8)
+                    case UInt8(ascii: "\n"): buffer.append(contentsOf: "\\n".utf8)
+                    default: buffer.append(byte)
+                    }
+                }
+                buffer.append(UInt8(ascii: "\""))
+            }
+            buffer.append(contentsOf: "} \(value)\n".utf8)
+        }
     }
 
     /// One HTTP request to the controller's API.
@@ -54,5 +93,9 @@ public final class ControllerMetrics: Sendable {
     }
 
     /// The exposition text.
-    public func render() -> [UInt8] { registry.emitToBuffer() }
+    public func render() -> [UInt8] {
+        var buffer = registry.emitToBuffer()
+        renderConditions(into: &buffer)
+        return buffer
+    }
 }

@@ -182,6 +182,8 @@ public final class Reconciler: Sendable {
     /// The work queue (visible to tests).
     public let queue: WorkQueue
     let cache: ObjectCache
+    /// Sends Events in the background.
+    let events: EventRecorder
     private let logger: Logger
     private let informerTask = Mutex<Task<Void, Never>?>(nil)
     /// Fingerprint of the key that opened the last SealedSecret; it is tried first next time.
@@ -195,6 +197,7 @@ public final class Reconciler: Sendable {
         self.logger = logger
         self.queue = WorkQueue(maxRetries: options.maxUnsealRetries, baseDelay: options.retryBaseDelay)
         self.cache = ObjectCache(tracksDeletions: options.oldGCBehavior)
+        self.events = EventRecorder(client: client, logger: logger)
     }
 
     /// Runs the informers and workers until cancelled, or until `stop()` (then in-flight reconciles finish first).
@@ -215,6 +218,7 @@ public final class Reconciler: Sendable {
             }
         }
         informerTask.withLock { $0 = informers }
+        let eventSender = Task { await events.run() }
         await withTaskCancellationHandler {
             await withTaskGroup(of: Void.self) { group in
                 for _ in 0..<max(1, options.workers) {
@@ -224,10 +228,14 @@ public final class Reconciler: Sendable {
             }
         } onCancel: {
             informers.cancel()
+            eventSender.cancel()
             Task { await self.queue.shutDown() }
         }
         informers.cancel()
         await informers.value
+        // The events of the last reconciles go out before `run` returns (unless cancelled).
+        events.finish()
+        await eventSender.value
     }
 
     /// Graceful stop: the informers stop, no further key is handed out, and `run` returns once the reconciles
@@ -316,7 +324,7 @@ public final class Reconciler: Sendable {
         } catch {
             metrics.recordUnsealError(.unseal, namespace: namespace)
             let message = "Failed to unseal: \(error)"
-            await event(object, type: "Warning", reason: "ErrUnsealFailed", message: message)
+            event(object, type: "Warning", reason: "ErrUnsealFailed", message: message)
             await writeStatus(object, synced: false, message: message)
             return .retry(message)
         }
@@ -357,7 +365,7 @@ public final class Reconciler: Sendable {
                     guard owned || managed || patch else {
                         metrics.recordUnsealError(.unmanaged, namespace: namespace)
                         let message = "Resource \"\(meta.name)\" already exists and is not managed by SealedSecret"
-                        await event(object, type: "Warning", reason: "ErrUpdateFailed", message: message)
+                        event(object, type: "Warning", reason: "ErrUpdateFailed", message: message)
                         await writeStatus(object, synced: false, message: message)
                         return .retry(message)
                     }
@@ -382,13 +390,13 @@ public final class Reconciler: Sendable {
                 metrics.recordUnsealError(.update, namespace: namespace)
                 let message = "\(error)"
                 if (error as? ControllerError)?.httpStatus != 409 {
-                    await event(object, type: "Warning", reason: "ErrUpdateFailed", message: message)
+                    event(object, type: "Warning", reason: "ErrUpdateFailed", message: message)
                     await writeStatus(object, synced: false, message: message)
                 }
                 return .retry(message)
             }
         }
-        await event(object, type: "Normal", reason: "Unsealed", message: "SealedSecret unsealed successfully")
+        event(object, type: "Normal", reason: "Unsealed", message: "SealedSecret unsealed successfully")
         await writeStatus(object, synced: true, message: "")
         logger.info("unsealed", metadata: ["sealedsecret": "\(key)"])
         return .done
@@ -520,27 +528,8 @@ public final class Reconciler: Sendable {
         }
     }
 
-    /// Records an Event on the SealedSecret (failures are only logged).
-    func event(_ object: ManifestObject, type: String, reason: String, message: String) async {
-        let meta = ObjectMeta(object["metadata"]?.object ?? ManifestObject())
-        let now = GoDuration.rfc3339(Date())
-        let event = ManifestObject(ordered: [
-            ("apiVersion", .string("v1")), ("kind", .string("Event")),
-            ("metadata", .object(ManifestObject(ordered: [("generateName", .string(meta.name + ".")), ("namespace", .string(meta.namespace))]))),
-            ("involvedObject", .object(ManifestObject(ordered: [
-                ("apiVersion", .string(SealedSecret.apiVersion)), ("kind", .string(SealedSecret.kind)),
-                ("name", .string(meta.name)), ("namespace", .string(meta.namespace)),
-                ("uid", meta.fields["uid"]), ("resourceVersion", meta.fields["resourceVersion"]),
-            ]))),
-            ("reason", .string(reason)), ("message", .string(message)), ("type", .string(type)),
-            ("source", .object(ManifestObject(ordered: [("component", .string("sealed-secrets"))]))),
-            ("reportingComponent", .string("sealed-secrets")),
-            ("firstTimestamp", .string(now)), ("lastTimestamp", .string(now)), ("count", .number("1")),
-        ])
-        do {
-            try await client.create(KubePath.events(namespace: meta.namespace), event)
-        } catch {
-            logger.warning("recording an event failed", metadata: ["sealedsecret": "\(meta.displayName)", "reason": "\(reason)", "error": "\(error)"])
-        }
+    /// Records an Event on the SealedSecret; it is sent in the background (failures are only logged).
+    func event(_ object: ManifestObject, type: String, reason: String, message: String) {
+        events.record(object, type: type, reason: reason, message: message)
     }
 }

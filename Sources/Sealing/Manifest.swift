@@ -96,6 +96,11 @@ public enum ManifestReader {
         return try yamlDocuments(text, source: source)
     }
 
+    /// The JSON values in `bytes` (one or several concatenated), without going through a `String` first.
+    public static func jsonDocuments(_ bytes: [UInt8], source: String) throws -> [ManifestValue] {
+        try JSONParser.parseAll(bytes: bytes, source: source)
+    }
+
     /// Parses YAML text into documents, dropping empty ones.
     public static func yamlDocuments(_ text: String, source: String) throws -> [ManifestValue] {
         var result: [ManifestValue] = []
@@ -161,7 +166,11 @@ public enum ManifestReader {
 /// A small JSON parser that keeps key order and number text, and reads concatenated values.
 enum JSONParser {
     static func parseAll(_ text: String, source: String) throws -> [ManifestValue] {
-        var parser = Parser(bytes: Array(text.utf8), source: source)
+        try parseAll(bytes: Array(text.utf8), source: source)
+    }
+
+    static func parseAll(bytes: [UInt8], source: String) throws -> [ManifestValue] {
+        var parser = Parser(bytes: bytes, source: source)
         var values: [ManifestValue] = []
         parser.skipWhitespace()
         while !parser.atEnd {
@@ -241,7 +250,12 @@ enum JSONParser {
         }
 
         mutating func skipWhitespace() {
-            while position < bytes.count, [0x20, 0x09, 0x0A, 0x0D].contains(bytes[position]) { position += 1 }
+            while position < bytes.count {
+                switch bytes[position] {
+                case 0x20, 0x09, 0x0A, 0x0D: position += 1
+                default: return
+                }
+            }
         }
 
         mutating func expect(_ literal: String) throws {
@@ -315,7 +329,15 @@ enum JSONParser {
 
         mutating func string() throws -> String {
             position += 1 // opening quote
-            var out: [UInt8] = []
+            // Fast path: no escape before the closing quote (base64 values, names), one copy.
+            var end = position
+            while end < bytes.count, bytes[end] != UInt8(ascii: "\""), bytes[end] != UInt8(ascii: "\\") { end += 1 }
+            if end < bytes.count, bytes[end] == UInt8(ascii: "\"") {
+                defer { position = end + 1 }
+                return String(decoding: bytes[position ..< end], as: UTF8.self)
+            }
+            var out: [UInt8] = Array(bytes[position ..< min(end, bytes.count)])
+            position = end
             while true {
                 guard position < bytes.count else { throw fail("unterminated string") }
                 let byte = bytes[position]
@@ -434,7 +456,7 @@ public enum ManifestWriter {
         case .null: out += "null"
         case .bool(let flag): out += flag ? "true" : "false"
         case .number(let text): out += text
-        case .string(let text): out += quoteJSON(text)
+        case .string(let text): appendQuoted(text, to: &out)
         case .array(let items):
             guard !items.isEmpty else { out += "[]"; return }
             out += "["
@@ -451,7 +473,7 @@ public enum ManifestWriter {
             for (index, field) in object.fields.enumerated() {
                 if index > 0 { out += "," }
                 newline(indent.map { $0 + 1 }, into: &out)
-                out += quoteJSON(field.key)
+                appendQuoted(field.key, to: &out)
                 out += indent == nil ? ":" : ": "
                 writeJSON(field.value, indent: indent.map { $0 + 1 }, into: &out)
             }
@@ -465,8 +487,26 @@ public enum ManifestWriter {
         out += "\n" + String(repeating: "  ", count: indent)
     }
 
+    private static func appendQuoted(_ text: String, to out: inout String) {
+        if needsEscaping(text) {
+            out += quoteJSON(text)
+        } else {
+            out += "\""
+            out += text
+            out += "\""
+        }
+    }
+
+    /// Whether `text` holds a byte JSON (with Go's escaping) must escape: controls, `"`, `\\`, `<`, `>`, `&`, or
+    /// the lead byte of U+2028/U+2029 (and of other U+2xxx characters, which then take the slow path).
+    private static func needsEscaping(_ text: String) -> Bool {
+        text.utf8.contains { $0 < 0x20 || $0 == 0x22 || $0 == 0x5C || $0 == 0x3C || $0 == 0x3E || $0 == 0x26 || $0 == 0xE2 }
+    }
+
     /// A JSON string literal with Go's escaping (`<`, `>`, `&`, U+2028 and U+2029 as `\u` escapes).
     static func quoteJSON(_ text: String) -> String {
+        // Fast path: nothing to escape (base64 values, names, timestamps), so the text goes in whole.
+        if !needsEscaping(text) { return "\"" + text + "\"" }
         var out = "\""
         for scalar in text.unicodeScalars {
             switch scalar {

@@ -54,6 +54,9 @@ struct ControllerCommand: AsyncParsableCommand {
     @Option(help: "How often keys are re-read (Go duration; 0 = never).") var keyReloadInterval = "30s"
     @Option(help: "/v1/verify requests per second per client (0 = unlimited).") var rateLimit: Double = 2
     @Option(help: "/v1/verify requests allowed back to back per client.") var rateLimitBurst = 2
+    @Option(help: "Kubernetes API requests per second (client-side token bucket, as client-go; 0 = 5, negative = unlimited).")
+    var kubeclientQps: Double = 5
+    @Option(help: "Kubernetes API requests allowed back to back (token bucket size).") var kubeclientBurst = 10
     @Option(help: "Largest request body in bytes.") var maxRequestBytes = 1 << 20
     @Option(help: "Idle connection timeout (Go duration).") var readTimeout = "2m"
     @Option(help: "Request handling timeout (Go duration).") var writeTimeout = "2m"
@@ -91,6 +94,12 @@ struct ControllerCommand: AsyncParsableCommand {
                 throw ControllerError.invalidOption(name: "max-unseal-retries", value: "\(maxUnsealRetries)", reason: "must be 0 or more")
             }
             guard workers >= 1 else { throw ControllerError.invalidOption(name: "workers", value: "\(workers)", reason: "must be 1 or more") }
+            guard kubeclientQps.isFinite else {
+                throw ControllerError.invalidOption(name: "kubeclient-qps", value: "\(kubeclientQps)", reason: "must be a finite number")
+            }
+            guard kubeclientBurst >= 1 || kubeclientQps < 0 else {
+                throw ControllerError.invalidOption(name: "kubeclient-burst", value: "\(kubeclientBurst)", reason: "must be 1 or more")
+            }
             keyMetadata = KeySecretMetadata(labels: try KeySecretMetadata.pairs(privatekeyLabels, flag: "privatekey-labels"),
                                             annotations: try KeySecretMetadata.pairs(privatekeyAnnotations, flag: "privatekey-annotations"))
             selector = try labelSelector.flatMap { $0.isEmpty ? nil : try LabelSelector(parsing: $0) }
@@ -123,7 +132,10 @@ struct ControllerCommand: AsyncParsableCommand {
         let service: ControllerService
         do {
             if let connection {
-                let kube = try KubernetesClient(connection: connection)
+                // client-go's rule: QPS 0 means its default (5), a negative QPS turns the limiter off.
+                let qps = kubeclientQps == 0 ? 5 : kubeclientQps
+                let kube = try KubernetesClient(connection: connection,
+                                                rateLimiter: qps > 0 ? TokenBucket(rate: qps, burst: kubeclientBurst) : nil)
                 client = kube
                 let namespace = keyNamespace ?? ProcessInfo.processInfo.environment["POD_NAMESPACE"].flatMap { $0.isEmpty ? nil : $0 }
                     ?? connection.namespace ?? "default"
@@ -171,17 +183,84 @@ struct ControllerCommand: AsyncParsableCommand {
         }
     }
 
-    /// Boolean flags that upstream (Go) spells `--flag=true|false`; ArgumentParser wants `--flag` / `--no-flag`.
-    static let booleanFlags: Set<String> = ["all-namespaces", "update-status", "skip-recreate", "old-gc-behavior", "watch-for-secrets",
-                                            "accept-deprecated-v1-data"]
-
-    /// Rewrites `--flag=true` to `--flag` and `--flag=false` to `--no-flag` for `booleanFlags` (controller only).
-    static func normalized(_ arguments: [String]) -> [String] {
+    /// The controller's arguments as ArgumentParser takes them: Go-style booleans rewritten, then every flag not
+    /// on the command line taken from `SEALED_SECRETS_<FLAG>` when that is set (the command line wins).
+    static func normalized(_ arguments: [String], environment: [String: String]) throws -> [String] {
         guard arguments.first == "controller" else { return arguments }
+        let explicit = goBooleansRewritten(arguments)
+        return explicit + (try environmentArguments(given: Array(explicit.dropFirst()), environment: environment))
+    }
+
+    /// Prefix of the environment variables that set flags, as upstream's: `--key-renew-period` is
+    /// `SEALED_SECRETS_KEY_RENEW_PERIOD`.
+    static let environmentPrefix = "SEALED_SECRETS_"
+
+    static func environmentVariable(for flag: String) -> String {
+        environmentPrefix + flag.uppercased().replacingOccurrences(of: "-", with: "_")
+    }
+
+    /// `--flag=value` arguments for the flags set in `environment` but absent from `given`. The flags are read
+    /// from ArgumentParser's own description of this command, so every flag is covered without listing them.
+    /// A value the flag does not accept is an error naming the variable.
+    static func environmentArguments(given: [String], environment: [String: String]) throws -> [String] {
+        let variables = environment.filter { $0.key.hasPrefix(environmentPrefix) && !$0.value.isEmpty }
+        guard !variables.isEmpty else { return [] }
+        func isGiven(_ name: String) -> Bool {
+            given.contains { $0 == "--" + name || $0.hasPrefix("--" + name + "=") }
+        }
+        var result: [String] = []
+        for argument in commandLineFlags() {
+            let variable = environmentVariable(for: argument.name)
+            guard let value = variables[variable], !isGiven(argument.name), !(argument.inverse.map(isGiven) ?? false) else { continue }
+            if argument.isFlag {
+                // Go's strconv.ParseBool spellings.
+                switch value {
+                case "1", "t", "T", "true", "TRUE", "True": result.append("--" + argument.name)
+                case "0", "f", "F", "false", "FALSE", "False":
+                    if let inverse = argument.inverse { result.append("--" + inverse) }
+                default: throw CLIError("\(variable)=\(value): expected true or false")
+                }
+            } else {
+                let spelled = "--\(argument.name)=\(value)"
+                do {
+                    _ = try ControllerCommand.parse([spelled])
+                } catch {
+                    let reason = ControllerCommand.message(for: error).split(separator: "\n").first.map(String.init) ?? "invalid value"
+                    throw CLIError("\(variable)=\(value): \(reason)")
+                }
+                result.append(spelled)
+            }
+        }
+        return result
+    }
+
+    /// The long flags of this command from ArgumentParser's description (`--experimental-dump-help`): options,
+    /// and boolean flags with their `--no-` inverse; not --help and --version.
+    static func commandLineFlags() -> [(name: String, isFlag: Bool, inverse: String?)] {
+        guard let root = (try? ManifestReader.jsonDocuments(Array(ControllerCommand._dumpHelp().utf8), source: "help"))?.first?.object,
+              case .array(let arguments)? = root["command"]?.object?["arguments"] else { return [] }
+        var names: [(name: String, isFlag: Bool)] = []
+        for argument in arguments.compactMap(\.object) {
+            guard let kind = argument["kind"]?.string, kind == "option" || kind == "flag",
+                  case .array(let spellings)? = argument["names"] else { continue }
+            for spelling in spellings.compactMap(\.object) where spelling["kind"]?.string == "long" {
+                if let name = spelling["name"]?.string, name != "help", name != "version" { names.append((name, kind == "flag")) }
+            }
+        }
+        let all = Set(names.map(\.name))
+        return names.filter { !($0.isFlag && $0.name.hasPrefix("no-") && all.contains(String($0.name.dropFirst(3)))) }.map { entry in
+            (entry.name, entry.isFlag, entry.isFlag && all.contains("no-" + entry.name) ? "no-" + entry.name : nil)
+        }
+    }
+
+    /// Rewrites `--flag=true` to `--flag` and `--flag=false` to `--no-flag` for the boolean flags: upstream (Go)
+    /// spells them that way, ArgumentParser wants `--flag` / `--no-flag`.
+    static func goBooleansRewritten(_ arguments: [String]) -> [String] {
+        let booleans = Set(commandLineFlags().filter { $0.inverse != nil }.map(\.name))
         return arguments.map { argument in
             guard argument.hasPrefix("--"), let equals = argument.firstIndex(of: "=") else { return argument }
             let name = String(argument[argument.index(argument.startIndex, offsetBy: 2)..<equals])
-            guard booleanFlags.contains(name) else { return argument }
+            guard booleans.contains(name) else { return argument }
             switch argument[argument.index(after: equals)...].lowercased() {
             case "true", "1", "t": return "--" + name
             case "false", "0", "f": return "--no-" + name

@@ -29,7 +29,8 @@ struct Sealant: AsyncParsableCommand {
     /// Exit codes: 0 clean, 1 findings (or a failed check), 2 usage, configuration or runtime error.
     static func main() async {
         do {
-            var command = try parseAsRoot(normalizedArguments(Array(CommandLine.arguments.dropFirst())))
+            var command = try parseAsRoot(normalizedArguments(Array(CommandLine.arguments.dropFirst()),
+                                                              environment: ProcessInfo.processInfo.environment))
             if var asyncCommand = command as? AsyncParsableCommand {
                 try await asyncCommand.run()
             } else {
@@ -58,8 +59,8 @@ struct Sealant: AsyncParsableCommand {
 }
 
 /// gitleaks-style bare `--redact` means `--redact=100`; ArgumentParser needs the value spelled out.
-func normalizedArguments(_ arguments: [String]) -> [String] {
-    let arguments = ControllerCommand.normalized(arguments)
+func normalizedArguments(_ arguments: [String], environment: [String: String]) throws -> [String] {
+    let arguments = try ControllerCommand.normalized(arguments, environment: environment)
     var out = [String]()
     for (i, arg) in arguments.enumerated() {
         if arg == "--redact" {

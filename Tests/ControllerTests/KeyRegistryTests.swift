@@ -87,7 +87,10 @@ struct KeyRegistryTests {
         let directory = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: directory) }
         try writeKeySecret(try KeyPair.generate(bits: 2048, now: Date().addingTimeInterval(-3600)), name: "first", into: directory)
-        let controller = try await RunningController.start(keyDirectory: directory) { $0.keyReloadInterval = 0.1 }
+        let controller = try await RunningController.start(keyDirectory: directory) {
+            $0.keyReloadInterval = 0.1
+            $0.watchKeySecrets = false  // polling only (the inotify watch has its own test)
+        }
         let before = try await send("GET", controller.base + "/v1/cert.pem").body
         let upstream = try Fixtures.upstreamKeyPair()
         try writeKeySecret(upstream, name: "upstream", into: directory, created: Date())
@@ -99,6 +102,24 @@ struct KeyRegistryTests {
         try writeKeySecret(newest, name: "newest", into: directory)
         #expect(try await eventually { try await send("GET", controller.base + "/v1/cert.pem").body != before })
         #expect(await controller.service.registry.snapshot().newest?.name == "newest")
+        await controller.stop()
+    }
+
+    @Test func aNewKeyFileIsPickedUpWithoutPolling() async throws {
+        let directory = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        try writeKeySecret(try KeyPair.generate(bits: 2048, now: Date().addingTimeInterval(-3600)), name: "first", into: directory)
+        // No polling (--key-reload-interval 0): only the inotify watch can see the new file.
+        let controller = try await RunningController.start(keyDirectory: directory) { $0.keyReloadInterval = 0 }
+        let before = try await send("GET", controller.base + "/v1/cert.pem").body
+        let newest = try KeyPair.generate(bits: 2048)
+        try writeKeySecret(newest, name: "newest", into: directory)
+        #expect(await eventually(20) { await controller.service.registry.snapshot().newest?.name == "newest" })
+        #expect(try await send("GET", controller.base + "/v1/cert.pem").body != before)
+        // A file relabelled compromised stops sealing the same way.
+        try writeKeySecret(newest, name: "newest", into: directory, label: "compromised")
+        #expect(await eventually(20) { await controller.service.registry.snapshot().newest?.name == "first" })
+        #expect(try await send("GET", controller.base + "/v1/cert.pem").body == before)
         await controller.stop()
     }
 

@@ -22,7 +22,7 @@ struct LifecycleTests {
         let process = Process()
         let logFile: String
 
-        init(_ arguments: [String], directory: String) throws {
+        init(_ arguments: [String], directory: String, environment extra: [String: String] = [:]) throws {
             guard let binary = LifecycleTests.binary else { throw TestFailure("the sealant binary is not built next to the tests") }
             logFile = directory + "/controller.log"
             _ = FileManager.default.createFile(atPath: logFile, contents: nil)
@@ -31,6 +31,8 @@ struct LifecycleTests {
             var environment = ProcessInfo.processInfo.environment
             environment["KUBERNETES_SERVICE_HOST"] = nil
             environment["HOME"] = directory
+            for key in environment.keys where key.hasPrefix("SEALED_SECRETS_") { environment[key] = nil }
+            environment.merge(extra) { $1 }
             process.environment = environment
             process.standardOutput = FileHandle.nullDevice
             process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: logFile))
@@ -224,5 +226,40 @@ struct LifecycleTests {
         #expect(lines.count == 1, "\(lines)")
         #expect(lines.first?.contains(flag) == true, "\(lines)")
         #expect(!FileManager.default.fileExists(atPath: root + "/keys"), "nothing written")
+    }
+
+    /// Every flag can be set by `SEALED_SECRETS_<FLAG>`; the command line wins; a bad value names the variable.
+    @Test func flagsFromTheEnvironment() async throws {
+        let root = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let base = ["--key-dir", root + "/keys", "--listen-addr", "127.0.0.1:0", "--listen-metrics-addr", "127.0.0.1:0"]
+
+        // The variable applies when the flag is absent (here a prefix the controller rejects) ...
+        let fromEnvironment = try ControllerProcess(base, directory: root, environment: ["SEALED_SECRETS_KEY_PREFIX": "BAD"])
+        #expect(await fromEnvironment.waitForExit() == 2)
+        #expect(fromEnvironment.log.split(separator: "\n").count == 1)
+        #expect(fromEnvironment.log.contains("key-prefix"), "\(fromEnvironment.log)")
+
+        // ... the command line wins over it (this one starts: the log is JSON because SEALED_SECRETS_LOG_FORMAT says so,
+        // and a boolean variable in Go's spelling is accepted) ...
+        let flagWins = try ControllerProcess(base + ["--key-prefix", "good", "--key-renew-period", "0"], directory: root,
+                                             environment: ["SEALED_SECRETS_KEY_PREFIX": "BAD", "SEALED_SECRETS_LOG_FORMAT": "json",
+                                                           "SEALED_SECRETS_UPDATE_STATUS": "False"])
+        _ = try #require(await flagWins.apiPort(), "no JSON listening line in: \(flagWins.log)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: root + "/keys").contains { $0.hasPrefix("good") },
+                "the first key (written before the API listens) is named after --key-prefix")
+        kill(flagWins.process.processIdentifier, SIGTERM)
+        #expect(await flagWins.waitForExit() == 0)
+
+        // ... and a value the flag cannot take is one line naming the variable, exit status 2.
+        for (variable, value) in [("SEALED_SECRETS_WORKERS", "many"), ("SEALED_SECRETS_SKIP_RECREATE", "maybe"),
+                                  ("SEALED_SECRETS_KUBECLIENT_QPS", "fast")] {
+            let directory = root + "/" + variable
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            let invalid = try ControllerProcess(base, directory: directory, environment: [variable: value])
+            #expect(await invalid.waitForExit() == 2)
+            let lines = invalid.log.split(separator: "\n")
+            #expect(lines.count == 1 && lines.first?.contains(variable) == true, "\(invalid.log)")
+        }
     }
 }

@@ -13,7 +13,7 @@ struct ReconcilerHarness {
 
     var cluster: StandInCluster { server.cluster }
 
-    static func start(_ configure: (inout ReconcilerOptions) -> Void = { _ in },
+    static func start(_ configure: (inout ReconcilerOptions) -> Void = { _ in }, rateLimiter: TokenBucket? = nil,
                       prepare: (StandInCluster) async throws -> Void = { _ in }) async throws -> ReconcilerHarness {
         let server = try await StandInAPIServer.start()
         try await prepare(server.cluster)
@@ -21,7 +21,8 @@ struct ReconcilerHarness {
         try writeKeySecret(try Fixtures.upstreamKeyPair(), name: "upstream", into: directory)
         let registry = KeyRegistry(store: LocalKeyDirectory(path: directory), logger: quietLogger)
         try await registry.reload()
-        let client = try KubernetesClient(connection: KubernetesConnection(server: server.url, source: "stand-in"), requestTimeout: .seconds(10))
+        let client = try KubernetesClient(connection: KubernetesConnection(server: server.url, source: "stand-in"), requestTimeout: .seconds(10),
+                                          rateLimiter: rateLimiter)
         var options = ReconcilerOptions()
         options.retryBaseDelay = 0.05
         options.maxWatchBackoff = 0.3
@@ -96,7 +97,7 @@ struct ReconcilerTests {
         #expect(owners.first?.object?["controller"] == .bool(true))
         let sealedNow = await harness.cluster.object("sealedsecrets", "vectors-ns", "vector-secret")
         #expect(sealedNow?["status"]?.object?["observedGeneration"] == .number("1"))
-        #expect(await harness.cluster.eventReasons(for: "vector-secret") == ["Unsealed"])
+        #expect(await eventually { await harness.cluster.eventReasons(for: "vector-secret") == ["Unsealed"] }, "events are sent in the background")
         await harness.stop()
     }
 
@@ -113,7 +114,7 @@ struct ReconcilerTests {
         #expect(await eventually { await ReconcilerHarness.condition(harness.cluster.object("sealedsecrets", "prod", "db"))?["status"]?.string == "False" })
         let condition = ReconcilerHarness.condition(await harness.cluster.object("sealedsecrets", "prod", "db"))
         #expect(condition?["message"]?.string == "Resource \"db\" already exists and is not managed by SealedSecret")
-        #expect(await harness.cluster.eventReasons(for: "db").contains("ErrUpdateFailed"))
+        #expect(await eventually { await harness.cluster.eventReasons(for: "db").contains("ErrUpdateFailed") })
         // Retries (3) run out; the Secret stays untouched throughout.
         #expect(await eventually(5) {
             let failures = await harness.reconciler.queue.failureCount("prod/db")
@@ -191,7 +192,7 @@ struct ReconcilerTests {
         let message = ReconcilerHarness.condition(await harness.cluster.object("sealedsecrets", "prod", "renamed"))?["message"]?.string ?? ""
         #expect(message.hasPrefix("Failed to unseal:"))
         #expect(message.contains("no key could decrypt"))
-        #expect(await harness.cluster.eventReasons(for: "renamed").first == "ErrUnsealFailed")
+        #expect(await eventually { await harness.cluster.eventReasons(for: "renamed").first == "ErrUnsealFailed" })
         #expect(await eventually(5) { harness.reconciler.metrics.text.contains(#"unseal_errors_total{reason="unseal",namespace="prod"} 4"#) })
         try await Task.sleep(for: .milliseconds(500))
         #expect(harness.reconciler.metrics.text.contains("sealed_secrets_controller_unseal_requests_total 4"), "1 try + 3 retries")

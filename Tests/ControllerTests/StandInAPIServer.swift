@@ -132,7 +132,16 @@ actor StandInCluster {
 
     // MARK: Serving
 
-    func handle(method: String, path: String, query: [String: String], body: ByteBuffer) async -> (Int, ByteBuffer?, AsyncThrowingStream<ByteBuffer, Error>?) {
+    /// A request body as the API server reads it (JSON; YAML is accepted too). Parsed by the connection's
+    /// task before it enters the actor, so the cluster's serial part stays short.
+    nonisolated static func parse(_ body: ByteBuffer) -> ManifestObject? {
+        let bytes = body.readableBytesView
+        guard let first = bytes.first(where: { $0 != 0x20 && $0 != 0x0A && $0 != 0x0D && $0 != 0x09 }) else { return nil }
+        if first == UInt8(ascii: "{") { return (try? ManifestReader.jsonDocuments(Array(bytes), source: "body"))?.first?.object }
+        return (try? ManifestReader.documents(in: String(buffer: body), source: "body"))?.first?.object
+    }
+
+    func handle(method: String, path: String, query: [String: String], object: ManifestObject?) async -> (Int, ByteBuffer?, AsyncThrowingStream<ByteBuffer, Error>?) {
         requests.append("\(method) \(path)")
         if responseDelay > .zero { try? await Task.sleep(for: responseDelay) }
         if let index = faults.firstIndex(where: { ($0.method == nil || $0.method == method) && path.contains($0.pathContains) && $0.remaining > 0 }) {
@@ -140,8 +149,6 @@ actor StandInCluster {
             return (faults[index].status, Self.status(faults[index].status, "injected failure"), nil)
         }
         guard let route = Route(path) else { return (404, Self.status(404, "no route \(path)"), nil) }
-        let input = String(buffer: body)
-        let object = input.isEmpty ? nil : (try? ManifestReader.documents(in: input, source: "body"))?.first?.object
         switch (method, route.name, route.subresource) {
         case ("GET", nil, nil) where query["watch"] == "true":
             return (200, nil, watch(route, from: Int(query["resourceVersion"] ?? "") ?? 0, timeout: Int(query["timeoutSeconds"] ?? "") ?? 300,
@@ -399,7 +406,8 @@ struct StandInAPIServer {
             let body = try await request.collectBody(upTo: 16 << 20)
             var query: [String: String] = [:]
             for (key, value) in request.uri.queryParameters { query[String(key)] = String(value).removingPercentEncoding ?? String(value) }
-            let (status, buffer, stream) = await cluster.handle(method: request.method.rawValue, path: request.uri.path, query: query, body: body)
+            let (status, buffer, stream) = await cluster.handle(method: request.method.rawValue, path: request.uri.path, query: query,
+                                                                object: StandInCluster.parse(body))
             let responseBody: ResponseBody = stream.map { ResponseBody(asyncSequence: $0) } ?? ResponseBody(byteBuffer: buffer ?? ByteBuffer())
             return Response(status: .init(code: status), headers: [.contentType: "application/json"], body: responseBody)
         }

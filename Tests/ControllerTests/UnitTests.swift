@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Testing
 @testable import Controller
 
@@ -45,5 +46,62 @@ struct UnitTests {
     @Test func gcraOff() {
         let limiter = RateLimiter(rate: 0, burst: 1)
         for _ in 0..<100 { #expect(limiter.admit("a", now: 1).allowed) }
+    }
+
+    @Test func tokenBucketLetsTheBurstThroughThenQueuesAtTheRate() {
+        let start = ContinuousClock.now
+        let bucket = TokenBucket(rate: 10, burst: 2)
+        #expect(bucket.reserve(now: start) == 0)
+        #expect(bucket.reserve(now: start) == 0)
+        // Empty: the next two wait one and two intervals, in arrival order.
+        #expect(abs(bucket.reserve(now: start) - 0.1) < 1e-9)
+        #expect(abs(bucket.reserve(now: start) - 0.2) < 1e-9)
+        // A second later the bucket is full again (never more than the burst).
+        let later = start + .seconds(1.3)
+        #expect(bucket.reserve(now: later) == 0)
+        #expect(bucket.reserve(now: later) == 0)
+        #expect(bucket.reserve(now: later) > 0)
+    }
+
+    @Test func theClientTakesATokenPerRequest() async throws {
+        let server = try await StandInAPIServer.start()
+        let bucket = TokenBucket(rate: 0.001, burst: 3)
+        let client = try KubernetesClient(connection: KubernetesConnection(server: server.url, source: "stand-in"), rateLimiter: bucket)
+        _ = try await client.get(KubePath.secret(namespace: "a", name: "x"))
+        _ = try await client.list(KubePath.secrets(namespace: "a"))
+        #expect(bucket.reserve() == 0, "one token left of three")
+        #expect(bucket.reserve() > 0)
+        await client.shutdown()
+        await server.stop()
+    }
+
+    @Test func conditionInfoIsRenderedOncePerSealedSecretWithEscapedLabels() {
+        let metrics = ControllerMetrics()
+        metrics.recordCondition(namespace: "a", name: "one", condition: "Synced", status: false, instance: "")
+        metrics.recordCondition(namespace: "a", name: "one", condition: "Synced", status: true, instance: "")
+        metrics.recordCondition(namespace: "b", name: "two", condition: "Synced", status: nil, instance: "x\"y\\z")
+        let text = String(decoding: metrics.render(), as: UTF8.self)
+        #expect(text.contains("# TYPE sealed_secrets_controller_condition_info gauge\n"))
+        #expect(text.contains(#"sealed_secrets_controller_condition_info{namespace="a",name="one",condition="Synced",ss_app_kubernetes_io_instance=""} 1.0"#))
+        #expect(!text.contains(#"name="one",condition="Synced",ss_app_kubernetes_io_instance=""} -1"#), "the latest value only")
+        #expect(text.contains(#"{namespace="b",name="two",condition="Synced",ss_app_kubernetes_io_instance="x\"y\\z"} 0.0"#))
+    }
+
+    @Test func cancellingARequestEndsItWithoutWaitingForTheAnswer() async throws {
+        let server = try await StandInAPIServer.start()
+        await server.cluster.setDelay(.seconds(120))
+        let client = try KubernetesClient(connection: KubernetesConnection(server: server.url, source: "stand-in"), requestTimeout: .seconds(300))
+        let finished = Mutex(false)
+        let request = Task {
+            defer { finished.withLock { $0 = true } }
+            return try await client.get(KubePath.secret(namespace: "a", name: "x"))
+        }
+        #expect(await eventually(30) { await server.cluster.requestCount("GET /api/v1/namespaces/a/secrets/x") == 1 })
+        request.cancel()
+        #expect(await eventually(60) { finished.withLock { $0 } }, "the request ends long before the 120 s answer")
+        await #expect(throws: (any Error).self) { try await request.value }
+        await client.shutdown()
+        await server.cluster.setDelay(.zero)
+        await server.stop()
     }
 }
