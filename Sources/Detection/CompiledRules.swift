@@ -63,10 +63,11 @@ struct CompiledAllowlist: Sendable {
 
 /// `deferred`: the pattern compiled with this PCRE2 in an earlier run (the rule set's stage table
 /// exists), so compiling it waits for its first use.
-func compile(_ pattern: String, ruleID: String, field: String, deferred: Bool = false) throws -> PCRE2Regex {
-    if deferred { return PCRE2Regex(deferred: pattern) }
+func compile(_ pattern: String, ruleID: String, field: String, deferred: Bool = false,
+             lazyPrefix: LazyPrefix? = nil) throws -> PCRE2Regex {
+    if deferred { return PCRE2Regex(deferred: pattern, lazyPrefix: lazyPrefix) }
     do {
-        return try PCRE2Regex(pattern)
+        return try PCRE2Regex(pattern, lazyPrefix: lazyPrefix)
     } catch let error as PCRE2CompileError {
         throw RuleCompileError(ruleID: ruleID, field: field, reason: "\(error.message) at offset \(error.offset)")
     }
@@ -75,14 +76,12 @@ func compile(_ pattern: String, ruleID: String, field: String, deferred: Bool = 
 /// A rule's `regex` for confirming candidates: compiled as `compile` does, then, when it starts
 /// with a lazy class prefix (`LazyPrefix`), searched for without it.
 func compileRuleRegex(_ pattern: String, ruleID: String, deferred: Bool) throws -> PCRE2Regex {
-    let whole = try compile(pattern, ruleID: ruleID, field: "regex", deferred: deferred)
-    guard let (prefix, rest) = LazyPrefix.split(pattern) else { return whole }
-    if deferred { return PCRE2Regex(deferred: rest, lazyPrefix: prefix) }
-    do {
-        return try PCRE2Regex(rest, lazyPrefix: prefix)
-    } catch let error as PCRE2CompileError {
-        throw RuleCompileError(ruleID: ruleID, field: "regex", reason: "\(error.message) at offset \(error.offset)")
+    guard let (prefix, rest) = LazyPrefix.split(pattern) else {
+        return try compile(pattern, ruleID: ruleID, field: "regex", deferred: deferred)
     }
+    // The rule's own regex is what must compile (an error names an offset in it).
+    if !deferred { _ = try compile(pattern, ruleID: ruleID, field: "regex") }
+    return try compile(rest, ruleID: ruleID, field: "regex", deferred: deferred, lazyPrefix: prefix)
 }
 
 /// A rule ready to confirm candidates.
