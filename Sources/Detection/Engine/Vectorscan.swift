@@ -110,17 +110,6 @@ final class VectorscanDatabase: @unchecked Sendable {
         guard status == HS_SUCCESS, let db else { return nil }
         return VectorscanDatabase(raw: db)
     }
-
-    static func deserialize(_ bytes: [UInt8]) -> VectorscanDatabase? {
-        var db: OpaquePointer?
-        let status = bytes.withUnsafeBufferPointer { buf in
-            buf.baseAddress!.withMemoryRebound(to: CChar.self, capacity: buf.count) {
-                hs_deserialize_database($0, buf.count, &db)
-            }
-        }
-        guard status == HS_SUCCESS, let db else { return nil }
-        return VectorscanDatabase(raw: db)
-    }
 }
 
 /// Per-thread scratch space; never share one between concurrent scans.

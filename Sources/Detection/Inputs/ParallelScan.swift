@@ -66,18 +66,25 @@ public struct ParallelScan: Sendable {
         let state = SharedState()
         let workerCount = min(threads, max(1, files.count))
         DispatchQueue.concurrentPerform(iterations: workerCount) { _ in
-            let scanner = detector.makeScanner()
-            var buffer = [UInt8]()
-            var stats = ScanStats()
-            var findings = [Finding]()
-            while let index = state.next(limit: files.count) {
-                let before = stats.bytes
-                scanFile(files[index], scanner: scanner, buffer: &buffer, stats: &stats, findings: &findings)
-                progress?(1, stats.bytes - before)
-            }
-            state.add(findings, stats)
+            work(state: state, progress: progress) { state.next(limit: files.count).map { files[$0] } }
         }
         return state.result()
+    }
+
+    /// One worker: scans the files `next` hands out with its own scanner and buffer, then adds its
+    /// findings and counts to `state`.
+    private func work(state: SharedState, progress: (@Sendable (_ units: Int, _ bytes: Int) -> Void)?,
+                      next: () -> FileTarget?) {
+        let scanner = detector.makeScanner()
+        var buffer = [UInt8]()
+        var stats = ScanStats()
+        var findings = [Finding]()
+        while let file = next() {
+            let before = stats.bytes
+            scanFile(file, scanner: scanner, buffer: &buffer, stats: &stats, findings: &findings)
+            progress?(1, stats.bytes - before)
+        }
+        state.add(findings, stats)
     }
 
     /// Scans files while `produce` (on the calling thread, e.g. a directory walk) is still finding
@@ -94,16 +101,7 @@ public struct ParallelScan: Sendable {
         for _ in 0..<max(1, threads) {
             finished.enter()
             Thread.detachNewThread { [self] in
-                let scanner = detector.makeScanner()
-                var buffer = [UInt8]()
-                var stats = ScanStats()
-                var findings = [Finding]()
-                while let file = queue.next() {
-                    let before = stats.bytes
-                    scanFile(file, scanner: scanner, buffer: &buffer, stats: &stats, findings: &findings)
-                    progress?(1, stats.bytes - before)
-                }
-                state.add(findings, stats)
+                work(state: state, progress: progress, next: queue.next)
                 finished.leave()
             }
         }
