@@ -307,13 +307,16 @@ public struct DiffScanner: Sendable {
         var diff = StagedDiff(index: index, handle: handle)
         try diff.run(headTree: headTree)
         var changes = diff.changes
-        if diff.hasOtherDeletions && changes.contains(where: { $0.old == nil }) { return nil }
-        if !diff.deletedBlobs.isEmpty {
+        // Only an added path can be the other half of a rename.
+        if changes.contains(where: { $0.old == nil }) && (diff.hasTypeChanges || !diff.deletedEntries.isEmpty) {
+            if diff.hasTypeChanges { return nil }
+            let (deletedBlobs, hasSubmodule) = try diff.deletedBlobs()
+            if hasSubmodule { return nil }
             // A new path holding exactly a deleted path's content is a rename that adds no line (what
             // libgit2's rename detection reports as R100: `git mv`). Anything else pairing a deleted and
             // a new path could be an edited rename: libgit2's similarity measure decides those.
             var deleted = [ObjectID: Int]()
-            for id in diff.deletedBlobs { deleted[id, default: 0] += 1 }
+            for id in deletedBlobs { deleted[id, default: 0] += 1 }
             changes.removeAll { change in
                 guard change.old == nil, change.new.mode != FileMode.gitlink, let left = deleted[change.new.id], left > 0 else { return false }
                 deleted[change.new.id] = left - 1

@@ -259,11 +259,11 @@ struct StagedDiff {
     let index: IndexFile
     let handle: RepositoryHandle
     private(set) var changes: [StagedChange] = []
-    /// Blobs of HEAD gone from the index (deleted or renamed files, files of deleted directories).
-    private(set) var deletedBlobs: [ObjectID] = []
-    /// Something rename pairing here cannot settle: a path changed between file and directory, or a
-    /// submodule is gone. libgit2 decides those.
-    private(set) var hasOtherDeletions = false
+    /// Entries of HEAD gone from the index (deleted or renamed files, directories, submodules); see
+    /// `deletedBlobs`.
+    private(set) var deletedEntries: [(id: ObjectID, mode: UInt32)] = []
+    /// A path changed between file and directory: rename pairing here cannot settle it, libgit2 decides.
+    private(set) var hasTypeChanges = false
 
     init(index: IndexFile, handle: RepositoryHandle) {
         self.index = index
@@ -301,7 +301,7 @@ struct StagedDiff {
                 let headEntry = remaining.removeValue(forKey: name)
                 var subtree: ObjectID?
                 if let headEntry {
-                    if headEntry.mode & FileMode.typeMask == FileMode.tree { subtree = headEntry.id } else { hasOtherDeletions = true }
+                    if headEntry.mode & FileMode.typeMask == FileMode.tree { subtree = headEntry.id } else { hasTypeChanges = true }
                 }
                 try compare(tree: subtree, prefix: childPrefix, range: i..<j, node: node?.children[name])
                 i = j
@@ -309,7 +309,7 @@ struct StagedDiff {
                 let name = Array(rest)
                 if let headEntry = remaining.removeValue(forKey: name) {
                     if headEntry.mode & FileMode.typeMask == FileMode.tree {
-                        hasOtherDeletions = true
+                        hasTypeChanges = true
                         added(i)
                     } else if headEntry.id != index.id(of: entry) || headEntry.mode != index.mode(of: entry) {
                         let mode = index.mode(of: entry)
@@ -324,20 +324,24 @@ struct StagedDiff {
                 i += 1
             }
         }
-        for entry in remaining.values { try deleted(entry.id, mode: entry.mode) }
+        deletedEntries += remaining.values.map { ($0.id, $0.mode) }
     }
 
-    /// Records a HEAD entry missing from the index: a blob, or every blob below a tree.
-    private mutating func deleted(_ id: ObjectID, mode: UInt32) throws(GitHistoryError) {
-        switch mode & FileMode.typeMask {
-        case FileMode.tree:
-            let tree = try handle.readTree(id)
-            for entry in tree.entries { try deleted(entry.id, mode: entry.mode) }
-        case FileMode.gitlink:
-            hasOtherDeletions = true
-        default:
-            deletedBlobs.append(id)
+    /// The blobs of `deletedEntries` (every blob below a deleted directory), and whether a submodule
+    /// is among them (rename pairing here cannot settle that). Read only when an added path could be
+    /// a rename: a commit that only deletes a large directory reads none of its trees.
+    func deletedBlobs() throws(GitHistoryError) -> (blobs: [ObjectID], hasSubmodule: Bool) {
+        var blobs: [ObjectID] = []
+        var hasSubmodule = false
+        var pending = deletedEntries
+        while let (id, mode) = pending.popLast() {
+            switch mode & FileMode.typeMask {
+            case FileMode.tree: pending += try handle.readTree(id).entries.map { ($0.id, $0.mode) }
+            case FileMode.gitlink: hasSubmodule = true
+            default: blobs.append(id)
+            }
         }
+        return (blobs, hasSubmodule)
     }
 
     private mutating func added(_ i: Int) {
