@@ -167,22 +167,7 @@ struct LifecycleTests {
         let root = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: root) }
         let server = try await StandInAPIServer.start()
-        let kubeconfig = root + "/kubeconfig"
-        try """
-        apiVersion: v1
-        kind: Config
-        current-context: stand-in
-        clusters:
-        - name: stand-in
-          cluster:
-            server: \(server.url)
-        contexts:
-        - name: stand-in
-          context:
-            cluster: stand-in
-            namespace: kube-system
-        users: []
-        """.write(toFile: kubeconfig, atomically: true, encoding: .utf8)
+        let kubeconfig = try Self.kubeconfig(for: server, in: root)
         let controller = try ControllerProcess(
             ["--kubeconfig", kubeconfig, "--key-dir", try Self.keyDirectory(root), "--listen-addr", "127.0.0.1:0",
              "--listen-metrics-addr", "127.0.0.1:0", "--log-format", "json", "--key-renew-period", "0"], directory: root)
