@@ -1,5 +1,12 @@
-# Shared prerequisites for Benchmarks/*/run.sh (sourced, not run). Expects: ROOT (repository root),
-# TOOLS (comma list), SEALANT (binary path), PY (python), and a log() function.
+# Shared settings and prerequisites for Benchmarks/*/run.sh (sourced, not run). Expects ROOT (the
+# repository root) and BENCH (the benchmark's name, for log lines).
+
+TOOLS="${TOOLS:-sealant,gitleaks,kingfisher}"   # comma list of the tools to time
+WORK="$ROOT/Benchmarks/work"                     # generated inputs and every run's outputs (git-ignored)
+SEALANT="${SEALANT:-$ROOT/.build/release/sealant}"
+PY="${PYTHON:-python3}"
+
+log() { printf '[%s] %s\n' "$BENCH" "$*" >&2; }
 
 # GNU time for CPU and peak RSS.
 bench_need_time() {

@@ -21,14 +21,9 @@ set -euo pipefail
 SIZE_MB="${1:-512}"
 RUNS="${RUNS:-3}"
 SEED="${SEED:-1}"
-TOOLS="${TOOLS:-sealant,gitleaks,kingfisher}"
 HERE="$(cd "$(dirname "$0")" && pwd)"
 ROOT="$(cd "$HERE/../.." && pwd)"
-WORK="$ROOT/Benchmarks/work"
-SEALANT="${SEALANT:-$ROOT/.build/release/sealant}"
-PY="${PYTHON:-python3}"
-
-log() { printf '[detect] %s\n' "$*" >&2; }
+BENCH=detect
 
 # --- prerequisites ------------------------------------------------------------------------------
 . "$ROOT/Benchmarks/common.sh"

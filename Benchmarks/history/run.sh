@@ -18,14 +18,9 @@ set -euo pipefail
 
 RUNS="${RUNS:-1}"
 COMMITS="${COMMITS:-20000}"
-TOOLS="${TOOLS:-sealant,gitleaks,kingfisher}"
 HERE="$(cd "$(dirname "$0")" && pwd)"
 ROOT="$(cd "$HERE/../.." && pwd)"
-WORK="$ROOT/Benchmarks/work"
-SEALANT="${SEALANT:-$ROOT/.build/release/sealant}"
-PY="${PYTHON:-python3}"
-
-log() { printf '[history] %s\n' "$*" >&2; }
+BENCH=history
 
 . "$ROOT/Benchmarks/common.sh"
 bench_need_time

@@ -18,14 +18,9 @@ RUNS="${RUNS:-20}"
 FILES="${FILES:-60000}"
 COMMITS="${COMMITS:-3000}"
 SEED="${SEED:-1}"
-TOOLS="${TOOLS:-sealant,gitleaks,kingfisher}"
 HERE="$(cd "$(dirname "$0")" && pwd)"
 ROOT="$(cd "$HERE/../.." && pwd)"
-WORK="$ROOT/Benchmarks/work"
-SEALANT="${SEALANT:-$ROOT/.build/release/sealant}"
-PY="${PYTHON:-python3}"
-
-log() { printf '[hooks] %s\n' "$*" >&2; }
+BENCH=hooks
 
 . "$ROOT/Benchmarks/common.sh"
 bench_need_peers
