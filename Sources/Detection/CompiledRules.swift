@@ -92,6 +92,9 @@ struct CompiledRule: Sendable {
         case vectorscan(lookBehind: Int)
         /// Vectorscan rejected the pattern: PCRE2 runs over the whole input (after the keyword gate).
         case pcre2Only(reason: String)
+        /// The regex has no literal Vectorscan could key on (it would run at every position), but
+        /// the rule's keywords are selective: PCRE2 runs over the whole input only when one is there.
+        case keywordGated
         /// No regex: the rule reports files whose path matches.
         case pathOnly
         /// A structural manifest check instead of a regex.

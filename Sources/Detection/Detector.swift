@@ -35,8 +35,9 @@ public final class Detector: Sendable {
     /// Rules Vectorscan could not take, with the reason (they still run, through PCRE2 alone).
     public let pcre2OnlyRules: [(id: String, reason: String)]
     /// Indexes into `rules` by stage, so per-unit passes touch only the rules they run (copying
-    /// every rule for every blob showed up as a tenth of a history scan).
-    let pcre2OnlyIndices: [Int]
+    /// every rule for every blob showed up as a tenth of a history scan). `wholeInputIndices`:
+    /// the rules PCRE2 runs over the whole input, behind their keywords (`.pcre2Only`, `.keywordGated`).
+    let wholeInputIndices: [Int]
     let pathOnlyIndices: [Int]
     let analyzerIndices: [Int]
 
@@ -82,6 +83,8 @@ public final class Detector: Sendable {
                 let info = stages[source] ?? StageInfo(Detector.vectorscanStage(for: source))
                 stages[source] = info
                 switch info.result {
+                case .success where Detector.gatesByKeywordsAlone(source, keywords: rule.keywords):
+                    stage = .keywordGated
                 case .success(let (flags, lookBehind)):
                     stage = .vectorscan(lookBehind: lookBehind)
                     patterns.append(VectorscanPattern(expression: source, id: UInt32(compiled.count), flags: flags,
@@ -158,7 +161,12 @@ public final class Detector: Sendable {
         self.rules = compiled
         self.keywords = keywords
         self.pcre2OnlyRules = fallbacks
-        pcre2OnlyIndices = compiled.indices.filter { if case .pcre2Only = compiled[$0].stage { return true } else { return false } }
+        wholeInputIndices = compiled.indices.filter {
+            switch compiled[$0].stage {
+            case .pcre2Only, .keywordGated: return true
+            default: return false
+            }
+        }
         pathOnlyIndices = compiled.indices.filter { if case .pathOnly = compiled[$0].stage { return true } else { return false } }
         analyzerIndices = compiled.indices.filter { if case .analyzer = compiled[$0].stage { return true } else { return false } }
     }
@@ -202,6 +210,18 @@ public final class Detector: Sendable {
         }
         return .failure(RuleStageError(message: "rejected by Vectorscan"))
     }
+
+    /// Whether a rule is better confirmed by PCRE2 over the whole input, only where one of its
+    /// keywords is, than by Vectorscan: its regex holds no literal of 3+ bytes that every match
+    /// contains (see `RequiredLiteral`), while each of its keywords is 3+ bytes. Same findings
+    /// either way (keywords gate both paths); only the cost differs.
+    static func gatesByKeywordsAlone(_ source: String, keywords: [String]) -> Bool {
+        guard !keywords.isEmpty, keywords.allSatisfy({ $0.utf8.count >= minimumFactor }),
+              let factor = RequiredLiteral.longest(in: source) else { return false }
+        return factor < minimumFactor
+    }
+
+    static let minimumFactor = 3
 
     /// Bump when `relaxingBoundedRepeats` changes what it produces: cached databases are keyed by
     /// the rules' own regexes and this number.

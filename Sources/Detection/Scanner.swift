@@ -161,11 +161,10 @@ public final class Scanner {
             }
             i = j
         }
-        // Rules Vectorscan could not take: PCRE2 over the whole layer, behind the same gates.
-        for ruleIndex in detector.pcre2OnlyIndices {
+        // Rules Vectorscan could not take or is not asked to: PCRE2 over the whole layer, behind the same gates.
+        for ruleIndex in detector.wholeInputIndices {
             let rule = detector.rules[ruleIndex]
-            guard case .pcre2Only = rule.stage, let regex = rule.regex,
-                  passesGates(rule, index: ruleIndex, keywordHits: keywordHits, context: &context) else { continue }
+            guard let regex = rule.regex, passesGates(rule, index: ruleIndex, keywordHits: keywordHits, context: &context) else { continue }
             for m in matcher.matches(regex, in: bytes, searchRange: 0..<bytes.count) {
                 record(m, rule: rule, ruleIndex: ruleIndex, bytes: bytes, outer: outer, encodings: encodings,
                        depth: depth, context: &context)
