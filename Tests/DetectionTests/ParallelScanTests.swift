@@ -60,4 +60,31 @@ struct ParallelScanTests {
             }
         }
     }
+
+    @Test("file extensions for the binary-type skip, bytewise", arguments: [
+        ("a/b/photo.PNG", "png"), ("x.tar.gz", "gz"), ("dir.d/Makefile", ""), (".bashrc", ""), ("a/.env", ""),
+        ("a/b.c/", ""), ("noext", ""), ("file.verylongextension", nil),
+    ] as [(String, String?)])
+    func extensions(path: String, expected: String?) {
+        #expect(ParallelScan.lowercasedExtension(of: path) == expected)
+    }
+
+    @Test("files found by a walk are opened relative to the walked directory, even after the process moved away from it")
+    func openedRelativeToRoot() throws {
+        let root = NSTemporaryDirectory() + "sealant-openat-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: root + "/sub", withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let token = "tok_" + randomString(Alphabet.lowerDigits, count: 20)
+        try Data("key = \(token)\n".utf8).write(to: URL(fileURLWithPath: root + "/sub/a.txt"))
+        var walker = FileWalker()
+        let files = try walker.files(under: root)
+        #expect(files.count == 1)
+        #expect(files.first?.root != nil)
+        // The root's path no longer leads there: only the open directory does.
+        try FileManager.default.moveItem(atPath: root, toPath: root + "-moved")
+        defer { try? FileManager.default.removeItem(atPath: root + "-moved") }
+        let detector = try makeDetector(singleRule(id: "tok", regex: #"tok_[a-z0-9]{20}"#))
+        let result = ParallelScan(detector: detector).scan(files)
+        #expect(result.findings.map(\.secret) == [token])
+    }
 }

@@ -11,6 +11,32 @@ public struct FileTarget: Sendable {
     /// When reached through a symlink, the link's display path.
     public var symlinkPath: String
     public var size: Int
+    /// The walked directory, open: `relativePath` is opened relative to it (`openat`), so the
+    /// kernel does not look up every component of the root's own path for each file again.
+    public var root: DirectoryHandle?
+
+    public init(displayPath: String, relativePath: String, openPath: String, symlinkPath: String, size: Int,
+                root: DirectoryHandle? = nil) {
+        self.displayPath = displayPath
+        self.relativePath = relativePath
+        self.openPath = openPath
+        self.symlinkPath = symlinkPath
+        self.size = size
+        self.root = root
+    }
+}
+
+/// An open directory, closed when the last file found under it is done with it.
+public final class DirectoryHandle: Sendable {
+    public let descriptor: Int32
+
+    init?(path: String) {
+        let fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        descriptor = fd
+    }
+
+    deinit { close(descriptor) }
 }
 
 /// Walks files and directories: honours `.gitignore` files (unless disabled), never enters `.git`,
@@ -56,8 +82,8 @@ public struct FileWalker {
         var ignoreStack = [IgnoreScope]()
         if respectGitignore { ignoreStack = parentIgnoreRules(of: root) }
         var visited = Set<FileID>([FileID(st)])
-        walk(directory: root, relative: "", displayRoot: display == "." ? "" : display, ignores: &ignoreStack,
-             visited: &visited, matcher: matcher, emit: emit)
+        walk(directory: root, relative: "", displayRoot: display == "." ? "" : display, handle: DirectoryHandle(path: root),
+             ignores: &ignoreStack, visited: &visited, matcher: matcher, emit: emit)
     }
 
     private struct FileID: Hashable {
@@ -66,7 +92,7 @@ public struct FileWalker {
         init(_ st: stat) { device = UInt64(st.st_dev); inode = UInt64(st.st_ino) }
     }
 
-    private mutating func walk(directory: String, relative: String, displayRoot: String,
+    private mutating func walk(directory: String, relative: String, displayRoot: String, handle: DirectoryHandle?,
                                ignores: inout [IgnoreScope], visited: inout Set<FileID>,
                                matcher: PCRE2Matcher, emit: (FileTarget) -> Void) {
         guard let dir = opendir(directory) else {
@@ -123,15 +149,17 @@ public struct FileWalker {
                         continue
                     }
                 }
-                walk(directory: path, relative: rel, displayRoot: displayRoot, ignores: &ignores, visited: &visited,
-                     matcher: matcher, emit: emit)
+                walk(directory: path, relative: rel, displayRoot: displayRoot, handle: handle, ignores: &ignores,
+                     visited: &visited, matcher: matcher, emit: emit)
             } else if kind == UInt8(DT_REG) {
                 if st.st_ino == 0 && fstatat(fd, name, &st, 0) != 0 { continue }
                 if symlinkPath.isEmpty {
-                    emit(FileTarget(displayPath: display, relativePath: rel, openPath: path, symlinkPath: "", size: Int(st.st_size)))
+                    emit(FileTarget(displayPath: display, relativePath: rel, openPath: path, symlinkPath: "", size: Int(st.st_size),
+                                    root: handle))
                 } else {
                     let target = (try? FileManager.default.destinationOfSymbolicLink(atPath: path)) ?? display
-                    emit(FileTarget(displayPath: target, relativePath: rel, openPath: path, symlinkPath: symlinkPath, size: Int(st.st_size)))
+                    emit(FileTarget(displayPath: target, relativePath: rel, openPath: path, symlinkPath: symlinkPath, size: Int(st.st_size),
+                                    root: handle))
                 }
             }
         }
