@@ -167,21 +167,19 @@ public struct BlobScanner: Sendable {
         var walkError: (any Error)?
         do {
             try walker.seed(withCommits: plan.excludedParents)
-            var batch: [BlobJob] = []
+            var dispatch = PackOrderedDispatch(index: PackIndex(objectsDirectory: handle.commonDirectory + "objects"),
+                                               queue: queue)
             walk: for (order, id) in plan.commits.enumerated() {
                 let commit = try handle.lookupCommit(id)
                 var metadata = commit.metadata(isShallowBoundary: plan.shallowBoundary.contains(id))
                 metadata.walkOrder = order + 1
-                if options.includeCommitMessages { batch.append(.message(metadata)) }
+                if options.includeCommitMessages { dispatch.add(.message(metadata)) }
                 try walker.walk(commit: commit, metadata: metadata,
-                                parents: metadata.isShallowBoundary ? [] : commit.parentIDs) { job in batch.append(job) }
+                                parents: metadata.isShallowBoundary ? [] : commit.parentIDs) { job in dispatch.add(job) }
                 progress?.walked(1)
-                if batch.count >= 256 {
-                    guard queue.push(batch) else { break walk }
-                    batch.removeAll(keepingCapacity: true)
-                }
+                guard dispatch.flushIfFull() else { break walk }
             }
-            if !batch.isEmpty { _ = queue.push(batch) }
+            _ = dispatch.flush()
             queue.finish()
         } catch {
             walkError = error
@@ -248,6 +246,63 @@ public struct BlobScanner: Sendable {
 enum BlobJob: Sendable {
     case blob(ObjectID, GitPath, CommitMetadata)
     case message(CommitMetadata)
+}
+
+/// Hands the walk's jobs to the readers in pack order, a window at a time: the walk finds blobs
+/// newest commit first, which is close to but not the order of the pack, and reading in pack order
+/// lets libgit2 find a delta's base in its cache instead of inflating the chain again (see
+/// `PackIndex`). Windows keep the readers busy while the walk goes on and bound the memory held.
+struct PackOrderedDispatch {
+    let index: PackIndex
+    let queue: BoundedQueue<[BlobJob]>
+    private var blobs: [(location: PackIndex.Location, job: BlobJob)] = []
+    private var messages: [BlobJob] = []
+    /// The first window is small so the readers start at once; later ones are larger.
+    private var windowSize = 2048
+    static let largestWindow = 32768
+    static let batchSize = 64
+
+    init(index: PackIndex, queue: BoundedQueue<[BlobJob]>) {
+        self.index = index
+        self.queue = queue
+    }
+
+    mutating func add(_ job: BlobJob) {
+        switch job {
+        case .blob(let id, _, _): blobs.append((index.location(of: id), job))
+        case .message: messages.append(job)
+        }
+    }
+
+    /// Sends the window when it is full; false when the readers stopped.
+    mutating func flushIfFull() -> Bool {
+        guard blobs.count >= windowSize || messages.count >= windowSize else { return true }
+        windowSize = min(windowSize * 2, Self.largestWindow)
+        return flush()
+    }
+
+    /// Sends everything held, blobs sorted by where they sit in the packs; false when the readers stopped.
+    mutating func flush() -> Bool {
+        defer {
+            blobs.removeAll(keepingCapacity: true)
+            messages.removeAll(keepingCapacity: true)
+        }
+        var start = 0
+        while start < messages.count {
+            let end = min(start + Self.batchSize * 4, messages.count)
+            guard queue.push(Array(messages[start..<end])) else { return false }
+            start = end
+        }
+        // Stable: blobs outside every pack keep the walk's order.
+        let sorted = blobs.enumerated().sorted { ($0.element.location, $0.offset) < ($1.element.location, $1.offset) }
+        start = 0
+        while start < sorted.count {
+            let end = min(start + Self.batchSize, sorted.count)
+            guard queue.push(sorted[start..<end].map(\.element.job)) else { return false }
+            start = end
+        }
+        return true
+    }
 }
 
 /// Walks commit trees, descending only into trees it has not seen, so each unique blob is reported
