@@ -141,7 +141,9 @@ public struct BlobScanner: Sendable {
         let plan = try CommitPlanner(repository: repository, handle: handle).plan(selection)
         progress?.planned(plan.commits.count)
         let workerCount = WorkerThreads.resolve(options.workers)
-        let queue = BoundedQueue<[BlobJob]>(capacity: workerCount * 4)
+        // Room for a whole window of pack-ordered jobs (see `PackOrderedDispatch`): the walk goes on
+        // with the next window while the readers work through this one, instead of both waiting.
+        let queue = BoundedQueue<[BlobJob]>(capacity: workerCount * 4 + PackOrderedDispatch.largestWindow / PackOrderedDispatch.batchSize)
         let failure = Locked<(any Error)?>(nil)
         let totals = Locked(BlobScanSummary())
         let repository = self.repository
