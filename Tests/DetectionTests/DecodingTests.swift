@@ -267,4 +267,24 @@ struct DecodingTests {
             #expect(edged.withUnsafeBytes { SegmentDecoder.encodedRuns(in: $0) } == reference(edged))
         }
     }
+
+    /// The byte-parallel alphabet test against the definition, for every byte value in every lane
+    /// next to every kind of neighbour (a carry between lanes would show here).
+    @Test func alphabetBitsMatchTheAlphabetForEveryByteInEveryLane() {
+        func inAlphabet(_ b: UInt8) -> Bool {
+            (b >= 65 && b <= 90) || (b >= 97 && b <= 122) || (b >= 48 && b <= 57) || b == 43 || b == 47 || b == 45 || b == 95
+        }
+        for neighbour in [UInt8(0x00), 0x2F, 0x5F, 0x7F, 0x80, 0xFF, 0x61] {
+            for lane in 0..<8 {
+                for value in 0...255 {
+                    var bytes = [UInt8](repeating: neighbour, count: 8)
+                    bytes[lane] = UInt8(value)
+                    let word = bytes.withUnsafeBytes { $0.loadUnaligned(as: UInt64.self) }
+                    var expected: UInt64 = 0
+                    for (i, b) in bytes.enumerated() where inAlphabet(b) { expected |= 1 << UInt64(i) }
+                    #expect(SegmentDecoder.alphabetBits(UInt64(littleEndian: word)) == expected, "lane \(lane) value \(value) next to \(neighbour)")
+                }
+            }
+        }
+    }
 }
