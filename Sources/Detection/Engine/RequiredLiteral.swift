@@ -170,20 +170,10 @@ enum RequiredLiteral {
             i += 2
             switch e {
             case UInt8(ascii: "x"):
-                if peek() == UInt8(ascii: "{") {
-                    while let c = peek(), c != UInt8(ascii: "}") { i += 1 }
-                    i += 1
-                } else {
-                    i += 2
-                }
+                skipBracedOr(2)   // \x{263A} or \x41
                 return .literal(1)
             case UInt8(ascii: "p"), UInt8(ascii: "P"):
-                if peek() == UInt8(ascii: "{") {
-                    while let c = peek(), c != UInt8(ascii: "}") { i += 1 }
-                    i += 1
-                } else {
-                    i += 1
-                }
+                skipBracedOr(1)   // \p{Lu} or \pL
                 return .other(0)
             case UInt8(ascii: "Q"), UInt8(ascii: "E"), UInt8(ascii: "g"), UInt8(ascii: "k"), UInt8(ascii: "K"):
                 return nil
@@ -196,6 +186,13 @@ enum RequiredLiteral {
             default:
                 return .literal(1)   // an escaped metacharacter
             }
+        }
+
+        /// Skips an escape's `{...}` argument, or `count` bytes when it has no braces.
+        private mutating func skipBracedOr(_ count: Int) {
+            guard peek() == UInt8(ascii: "{") else { i += count; return }
+            while let c = peek(), c != UInt8(ascii: "}") { i += 1 }
+            i += 1
         }
 
         /// The quantifier after an atom, as (minimum, maximum); (1, 1) when there is none.
