@@ -11,7 +11,8 @@ public struct HistoryUnit: Sendable {
     }
 
     public let source: Source
-    public let bytes: [UInt8]
+    /// The content: a commit message's own bytes, or a blob's where libgit2 holds them.
+    private let content: Content
     /// The earliest selected commit holding the blob (for a message: its own commit).
     public let commit: CommitMetadata
     /// The blob's path in that commit; `HistoryUnit.commitMessagePath` for messages.
@@ -23,6 +24,47 @@ public struct HistoryUnit: Sendable {
 
     /// The path given to commit-message units.
     public static let commitMessagePath: GitPath = "<commit message>"
+
+    private enum Content: Sendable {
+        case owned([UInt8])
+        case loaded(LoadedBlob)
+    }
+
+    init(source: Source, bytes: [UInt8], commit: CommitMetadata, path: GitPath, isBinary: Bool, isLFSPointer: Bool) {
+        self.init(source: source, content: .owned(bytes), commit: commit, path: path, isBinary: isBinary, isLFSPointer: isLFSPointer)
+    }
+
+    init(source: Source, blob: LoadedBlob, commit: CommitMetadata, path: GitPath, isBinary: Bool, isLFSPointer: Bool) {
+        self.init(source: source, content: .loaded(blob), commit: commit, path: path, isBinary: isBinary, isLFSPointer: isLFSPointer)
+    }
+
+    private init(source: Source, content: Content, commit: CommitMetadata, path: GitPath, isBinary: Bool, isLFSPointer: Bool) {
+        self.source = source
+        self.content = content
+        self.commit = commit
+        self.path = path
+        self.isBinary = isBinary
+        self.isLFSPointer = isLFSPointer
+    }
+
+    /// The content's size in bytes.
+    public var byteCount: Int {
+        switch content {
+        case .owned(let bytes): return bytes.count
+        case .loaded(let blob): return blob.bytes.count
+        }
+    }
+
+    /// The content without a copy, for the duration of `body`.
+    public func withUnsafeBytes<Result>(_ body: (UnsafeRawBufferPointer) throws -> Result) rethrows -> Result {
+        switch content {
+        case .owned(let bytes): return try bytes.withUnsafeBytes(body)
+        case .loaded(let blob): return try body(blob.bytes)
+        }
+    }
+
+    /// A copy of the content (`withUnsafeBytes` reads it in place).
+    public var bytes: [UInt8] { withUnsafeBytes { [UInt8]($0) } }
 }
 
 /// Where else a blob appeared, recorded when `BlobScanOptions.recordAllOccurrences` is on.
@@ -223,21 +265,21 @@ public struct BlobScanner: Sendable {
                                      path: HistoryUnit.commitMessagePath, isBinary: false, isLFSPointer: false))
         case .blob(let id, let rawPath, let commit):
             let path = pathPrefix.map { rawPath.prefixed(by: $0) } ?? rawPath
-            switch try reader.readBlob(id, maxSize: maxBlobSize) {
+            switch try reader.loadBlob(id, maxSize: maxBlobSize) {
             case .notABlob:
                 return
             case .oversized(let size):
                 summary.oversizedBlobs.append(SkippedBlob(id: id, size: size, commit: commit, path: path))
             case .missing:
                 summary.missingBlobs.append(SkippedBlob(id: id, size: nil, commit: commit, path: path))
-            case .content(let bytes):
-                let isBinary = ContentKind.isBinary(bytes)
-                let isPointer = ContentKind.isLFSPointer(bytes)
+            case .content(let blob):
+                let isBinary = ContentKind.isBinary(blob.bytes)
+                let isPointer = ContentKind.isLFSPointer(blob.bytes)
                 summary.blobs += 1
-                summary.bytes += bytes.count
+                summary.bytes += blob.bytes.count
                 if isBinary { summary.binaryBlobs += 1 }
                 if isPointer { summary.lfsPointers += 1 }
-                try consumer(HistoryUnit(source: .blob(id), bytes: bytes, commit: commit, path: path,
+                try consumer(HistoryUnit(source: .blob(id), blob: blob, commit: commit, path: path,
                                          isBinary: isBinary, isLFSPointer: isPointer))
             }
         }

@@ -66,10 +66,12 @@ private func lossyString(_ pointer: UnsafePointer<CChar>?) -> String {
 enum RawBytes {
     /// Whether a NUL byte occurs in the first `limit` bytes.
     static func containsNUL(_ bytes: [UInt8], limit: Int) -> Bool {
-        bytes.withUnsafeBytes { buffer in
-            guard let base = buffer.baseAddress else { return false }
-            return memchr(base, 0, min(limit, buffer.count)) != nil
-        }
+        bytes.withUnsafeBytes { containsNUL($0, limit: limit) }
+    }
+
+    static func containsNUL(_ buffer: UnsafeRawBufferPointer, limit: Int) -> Bool {
+        guard let base = buffer.baseAddress else { return false }
+        return memchr(base, 0, min(limit, buffer.count)) != nil
     }
 }
 
@@ -92,6 +94,36 @@ enum BlobRead {
     case oversized(size: Int)
     case missing
     case notABlob
+}
+
+/// The outcome of loading one blob without copying it (`RepositoryHandle.loadBlob`).
+enum BlobLoad {
+    case content(LoadedBlob)
+    case oversized(size: Int)
+    case missing
+    case notABlob
+}
+
+/// A blob's bytes where libgit2 inflated them, freed with this object: a history scan hands them to
+/// the detector as they are instead of copying gigabytes into Swift arrays. Keeps its repository
+/// open, so it may outlive the reader that loaded it.
+final class LoadedBlob: @unchecked Sendable {
+    private let object: OpaquePointer
+    private let repository: RepositoryHandle
+    let bytes: UnsafeRawBufferPointer
+
+    fileprivate init(object: OpaquePointer, repository: RepositoryHandle) {
+        self.object = object
+        self.repository = repository
+        let size = git_odb_object_size(object)
+        if size > 0, let data = git_odb_object_data(object) {
+            bytes = UnsafeRawBufferPointer(start: data, count: size)
+        } else {
+            bytes = UnsafeRawBufferPointer(start: nil, count: 0)
+        }
+    }
+
+    deinit { git_odb_object_free(object) }
 }
 
 /// An owned `git_repository *`.
@@ -145,6 +177,16 @@ final class RepositoryHandle: @unchecked Sendable {
 
     /// Reads a blob's bytes, checking its size from the object header first when a limit is given.
     func readBlob(_ id: ObjectID, maxSize: Int?) throws(GitHistoryError) -> BlobRead {
+        switch try loadBlob(id, maxSize: maxSize) {
+        case .content(let blob): return .content([UInt8](blob.bytes))
+        case .oversized(let size): return .oversized(size: size)
+        case .missing: return .missing
+        case .notABlob: return .notABlob
+        }
+    }
+
+    /// Like `readBlob`, without copying the content out of libgit2.
+    func loadBlob(_ id: ObjectID, maxSize: Int?) throws(GitHistoryError) -> BlobLoad {
         let odb = try odb()
         var oid = id.gitOID
         if let maxSize {
@@ -161,11 +203,11 @@ final class RepositoryHandle: @unchecked Sendable {
         if code == GIT_ENOTFOUND.rawValue { return .missing }
         try LibGit2.check(code, "read object \(id)")
         guard let object else { return .missing }
-        defer { git_odb_object_free(object) }
-        guard git_odb_object_type(object) == GIT_OBJECT_BLOB else { return .notABlob }
-        let size = git_odb_object_size(object)
-        guard size > 0, let data = git_odb_object_data(object) else { return .content([]) }
-        return .content([UInt8](UnsafeRawBufferPointer(start: data, count: size)))
+        guard git_odb_object_type(object) == GIT_OBJECT_BLOB else {
+            git_odb_object_free(object)
+            return .notABlob
+        }
+        return .content(LoadedBlob(object: object, repository: self))
     }
 
     func lookupCommit(_ id: ObjectID) throws(GitHistoryError) -> CommitHandle {

@@ -165,8 +165,16 @@ enum ContentKind {
         RawBytes.containsNUL(bytes, limit: 8_000)
     }
 
+    static func isBinary(_ bytes: UnsafeRawBufferPointer) -> Bool {
+        RawBytes.containsNUL(bytes, limit: 8_000)
+    }
+
     /// A Git LFS pointer file: the real content lives on an LFS server, not in the repository.
     static func isLFSPointer(_ bytes: [UInt8]) -> Bool {
+        bytes.withUnsafeBytes { isLFSPointer($0) }
+    }
+
+    static func isLFSPointer(_ bytes: UnsafeRawBufferPointer) -> Bool {
         bytes.count < 1_024 && bytes.starts(with: lfsPointerPrefix)
     }
 }

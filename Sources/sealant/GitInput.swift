@@ -40,13 +40,14 @@ struct GitInput {
         let result = try scanner.run(consumerPerWorker: {
             let detector = scan.detector.makeScanner()
             return { unit in
-                progress.update(units: 1, bytes: unit.bytes.count)
+                progress.update(units: 1, bytes: unit.byteCount)
                 if unit.isBinary || unit.isLFSPointer { return }
                 // Path and commit id are all the detector needs (path and commit allowlists); author,
                 // date and message are filled in only for the few units with findings.
                 let path = unit.path.description
-                var findings = scan.scan(bytes: unit.bytes, provenance: Provenance(file: path, commit: unit.commit.id.description),
-                                         scanner: detector)
+                var findings = unit.withUnsafeBytes { bytes in
+                    scan.scan(buffer: bytes, provenance: Provenance(file: path, commit: unit.commit.id.description), scanner: detector)
+                }
                 guard !findings.isEmpty else { return }
                 var provenance = Self.provenance(unit.commit, path: path)
                 if unit.commit.isShallowBoundary { provenance.message = "[shallow clone boundary: introduced here or earlier] " + provenance.message }
@@ -54,7 +55,7 @@ struct GitInput {
                     findings[i].provenance = provenance
                     if unit.commit.isShallowBoundary { findings[i].tags.append("shallow-boundary") }
                 }
-                collected.add(findings, bytes: unit.bytes.count)
+                collected.add(findings, bytes: unit.byteCount)
             }
         })
         var summary = Summary()

@@ -123,6 +123,11 @@ public struct ParallelScan: Sendable {
         bytes.withUnsafeBytes { scanChunked($0, provenance: provenance, scanner: scanner) }
     }
 
+    /// Like `scan(bytes:…)`, for bytes held elsewhere (a blob where libgit2 inflated it).
+    public func scan(buffer: UnsafeRawBufferPointer, provenance: Provenance, scanner: Scanner) -> [Finding] {
+        scanChunked(buffer, provenance: provenance, scanner: scanner)
+    }
+
     private func scanFile(_ file: FileTarget, scanner: Scanner, buffer: inout [UInt8], stats: inout ScanStats,
                           findings: inout [Finding]) {
         let provenance = Provenance(file: file.displayPath, symlinkFile: file.symlinkPath)
