@@ -48,12 +48,7 @@ public struct HistoryUnit: Sendable {
     }
 
     /// The content's size in bytes.
-    public var byteCount: Int {
-        switch content {
-        case .owned(let bytes): return bytes.count
-        case .loaded(let blob): return blob.bytes.count
-        }
-    }
+    public var byteCount: Int { withUnsafeBytes { $0.count } }
 
     /// The content without a copy, for the duration of `body`.
     public func withUnsafeBytes<Result>(_ body: (UnsafeRawBufferPointer) throws -> Result) rethrows -> Result {
