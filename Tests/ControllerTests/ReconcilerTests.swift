@@ -123,6 +123,11 @@ struct ReconcilerTests {
         })
         #expect(ReconcilerHarness.data(await harness.cluster.object("secrets", "prod", "db")) == ["password": "original"])
         #expect(harness.reconciler.metrics.text.contains(#"unseal_errors_total{reason="unmanaged",namespace="prod"} 4"#))
+        // The four failures are one Event whose count went up (client-go's correlation), not four Events.
+        #expect(await eventually {
+            let failures = await harness.cluster.events(for: "db").filter { $0["reason"]?.string == "ErrUpdateFailed" }
+            return failures.count == 1 && failures.first?["count"] == .number("4")
+        })
 
         // Marked managed, and the SealedSecret's spec changes: the controller takes the Secret over.
         var secret = try #require(await harness.cluster.object("secrets", "prod", "db"))

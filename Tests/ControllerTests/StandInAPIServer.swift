@@ -100,6 +100,14 @@ actor StandInCluster {
         events.filter { $0["involvedObject"]?.object?["name"]?.string == name }.compactMap { $0["reason"]?.string }
     }
 
+    /// The Event objects about `name`.
+    func events(for name: String) -> [ManifestObject] {
+        events.filter { $0["involvedObject"]?.object?["name"]?.string == name }
+    }
+
+    /// Forgets every Event (as the API server does when they expire).
+    func expireEvents() { events.removeAll() }
+
     func requestCount(_ prefix: String) -> Int { requests.filter { $0.hasPrefix(prefix) }.count }
 
     /// Creates an object as a client would (assigning uid, resourceVersion, generation).
@@ -163,8 +171,13 @@ actor StandInCluster {
         case ("POST", nil, nil):
             guard let namespace = route.namespace, let object else { return (400, Self.status(400, "bad request"), nil) }
             if route.resource == "events" {
-                events.append(object)
-                return (201, Self.json(object), nil)
+                // Stored with a name (from generateName) so that repeats can PATCH it, as the API server does.
+                var event = object
+                var meta = event["metadata"]?.object ?? ManifestObject()
+                if (meta["name"]?.string ?? "").isEmpty { uidCounter += 1; meta["name"] = .string((meta["generateName"]?.string ?? "event.") + "e\(uidCounter)") }
+                event["metadata"] = .object(meta)
+                events.append(event)
+                return (201, Self.json(event), nil)
             }
             do {
                 let stored = try store(route.resource, namespace: namespace, object, method: "POST")
@@ -184,6 +197,15 @@ actor StandInCluster {
             } catch {
                 return (500, Self.status(500, "\(error)"), nil)
             }
+        case ("PATCH", let name?, nil) where route.resource == "events":
+            // A merge patch of top-level fields (what the controller patches: count, lastTimestamp, message).
+            guard let patch = object else { return (400, Self.status(400, "bad request"), nil) }
+            guard let index = events.firstIndex(where: { $0["metadata"]?.object?["name"]?.string == name
+                                                         && $0["metadata"]?.object?["namespace"]?.string == route.namespace }) else {
+                return (404, Self.status(404, "events \"\(name)\" not found", reason: "NotFound"), nil)
+            }
+            for field in patch.fields { events[index][field.key] = field.value }
+            return (200, Self.json(events[index]), nil)
         case ("DELETE", let name?, nil):
             guard let namespace = route.namespace, objects[route.resource]?[namespace + "/" + name] != nil else {
                 return (404, Self.status(404, "not found", reason: "NotFound"), nil)
