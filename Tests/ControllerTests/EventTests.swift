@@ -137,7 +137,11 @@ struct EventRecorderTests {
         func event(_ reason: String) async -> ManifestObject? {
             await server.cluster.events(for: "db").first { $0["reason"]?.string == reason }
         }
-        #expect(await eventually { await event("ErrUpdateFailed")?["count"] == .number("5") })
+        #expect(await eventually {
+            let unsealed = await event("Unsealed")
+            let failed = await event("ErrUpdateFailed")
+            return unsealed != nil && failed?["count"] == .number("5")
+        })
         #expect(await server.cluster.events(for: "db").count == 2)
         let unsealed = await event("Unsealed")
         #expect(unsealed?["count"] == .number("1") && unsealed?["type"]?.string == "Normal")

@@ -108,6 +108,17 @@ actor StandInCluster {
     /// Forgets every Event (as the API server does when they expire).
     func expireEvents() { events.removeAll() }
 
+    /// Requests by method and resource (`PUT sealedsecrets/status`, `POST events`, watches apart), most first.
+    func requestSummary() -> [(key: String, value: Int)] {
+        var counts: [String: Int] = [:]
+        for request in requests {
+            let parts = request.split(separator: " ", maxSplits: 1)
+            guard parts.count == 2, let route = Route(String(parts[1])) else { continue }
+            counts["\(parts[0]) \(route.resource)\(route.subresource.map { "/" + $0 } ?? "")\(route.name == nil ? " (collection)" : "")", default: 0] += 1
+        }
+        return counts.sorted { $0.value > $1.value }
+    }
+
     func requestCount(_ prefix: String) -> Int { requests.filter { $0.hasPrefix(prefix) }.count }
 
     /// Creates an object as a client would (assigning uid, resourceVersion, generation).
