@@ -103,9 +103,11 @@ public final class EventRecorder: Sendable {
         do {
             switch request.kind {
             case .create:
-                let event = Self.event(pending)
-                let stored = try await client.create(KubePath.events(namespace: namespace), event)
-                return .stored(name: stored["metadata"]?.object?["name"]?.string ?? "")
+                // Named here, as client-go names them (object name + time in hex nanoseconds), so the answer
+                // need not be parsed to learn the name for later PATCHes.
+                let name = Self.name(for: pending.involved.name, at: request.lastTimestamp)
+                try await client.create(KubePath.events(namespace: namespace), Self.event(pending, name: name), decode: false)
+                return .stored(name: name)
             case .patch(let name):
                 try await client.patch(KubePath.events(namespace: namespace) + "/" + name, Self.patch(request), decode: false)
                 return .stored(name: name)
@@ -120,13 +122,19 @@ public final class EventRecorder: Sendable {
         }
     }
 
+    /// An Event name: `<object name>.<time in hex nanoseconds>`.
+    static func name(for object: String, at time: Date) -> String {
+        let nanoseconds = UInt64(max(0, time.timeIntervalSince1970 * 1e9))
+        return object + "." + String(nanoseconds, radix: 16)
+    }
+
     /// The Event object (core/v1) to create.
-    static func event(_ pending: Pending) -> ManifestObject {
+    static func event(_ pending: Pending, name: String) -> ManifestObject {
         let involved = pending.involved
         let request = pending.request
         return ManifestObject(ordered: [
             ("apiVersion", .string("v1")), ("kind", .string("Event")),
-            ("metadata", .object(ManifestObject(ordered: [("generateName", .string(involved.name + ".")), ("namespace", .string(involved.namespace))]))),
+            ("metadata", .object(ManifestObject(ordered: [("name", .string(name)), ("namespace", .string(involved.namespace))]))),
             ("involvedObject", .object(ManifestObject(ordered: [
                 ("apiVersion", .string(SealedSecret.apiVersion)), ("kind", .string(SealedSecret.kind)),
                 ("name", .string(involved.name)), ("namespace", .string(involved.namespace)),

@@ -1,12 +1,13 @@
 import Foundation
-import Hummingbird
 import Logging
 import NIOCore
+import NIOHTTP1
+import NIOPosix
 import Sealing
-import ServiceLifecycle
+import Synchronization
 @testable import Controller
 
-/// A stand-in Kubernetes API server for the reconciler tests, on 127.0.0.1 over plain HTTP. It speaks the
+/// A stand-in Kubernetes API server for the reconciler tests, on 127.0.0.1 over plain HTTP/1.1. It speaks the
 /// wire format the controller relies on: JSON objects and lists with resourceVersion, chunked watch streams
 /// (one JSON event per line) that replay from a resourceVersion, 404/409 Status answers, 410 Gone for a
 /// compacted resourceVersion, and injected faults (5xx, dropped watches, slow responses).
@@ -423,52 +424,148 @@ actor StandInCluster {
     }
 }
 
-/// Serves a `StandInCluster` over HTTP on 127.0.0.1.
+/// Serves a `StandInCluster` over HTTP/1.1 on 127.0.0.1 with a plain SwiftNIO pipeline: a request is read on
+/// its event loop, answered by the cluster actor, and written back (Content-Length, keep-alive); a watch is
+/// written as chunked transfer encoding, one event line per chunk. (Earlier it ran on Hummingbird, whose
+/// async request and response streams cost several task switches per request; the throughput benchmark counts
+/// the stand-in's CPU with the controller's, so the harness is kept lean. The wire format is the same.)
 struct StandInAPIServer {
     let cluster: StandInCluster
-    let group: ServiceGroup
-    let task: Task<Void, Error>
+    let channel: any Channel
+    let connections: ConnectionSet
     let port: Int
 
     var url: String { "http://127.0.0.1:\(port)" }
 
     static func start() async throws -> StandInAPIServer {
         let cluster = StandInCluster()
-        let responder = CallbackResponder<BasicRequestContext> { request, _ in
-            var request = request
-            let body = try await request.collectBody(upTo: 16 << 20)
-            var query: [String: String] = [:]
-            for (key, value) in request.uri.queryParameters { query[String(key)] = String(value).removingPercentEncoding ?? String(value) }
-            let (status, buffer, stream) = await cluster.handle(method: request.method.rawValue, path: request.uri.path, query: query,
-                                                                object: StandInCluster.parse(body))
-            let responseBody: ResponseBody = stream.map { ResponseBody(asyncSequence: $0) } ?? ResponseBody(byteBuffer: buffer ?? ByteBuffer())
-            return Response(status: .init(code: status), headers: [.contentType: "application/json"], body: responseBody)
-        }
-        let latch = PortLatch()
-        var logger = Logger(label: "stand-in-api")
-        logger.logLevel = .critical
-        let app = Application(responder: responder, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
-                              onServerRunning: { latch.set($0.localAddress?.port ?? 0) }, logger: logger)
-        let group = ServiceGroup(services: [app], logger: logger)
-        let task = Task { try await group.run() }
-        let port = await latch.value()
-        return StandInAPIServer(cluster: cluster, group: group, task: task, port: port)
+        let connections = ConnectionSet()
+        let bootstrap = ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .serverChannelOption(.backlog, value: 256)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            .childChannelInitializer { channel in
+                connections.add(channel)
+                return channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
+                    try channel.pipeline.syncOperations.addHandler(StandInHTTPHandler(cluster: cluster))
+                }
+            }
+        let channel = try await bootstrap.bind(host: "127.0.0.1", port: 0).get()
+        return StandInAPIServer(cluster: cluster, channel: channel, connections: connections, port: channel.localAddress?.port ?? 0)
     }
 
-    /// Ends the watches, then shuts the server down gracefully (idle connections closed, requests answered).
+    /// Ends the watches (cleanly), stops listening and closes every connection.
     func stop() async {
         await cluster.dropWatches(abruptly: false)
-        await group.triggerGracefulShutdown()
-        // A watch opened meanwhile would hold the shutdown: keep ending watches until the server is down.
-        let ending = Task {
-            for _ in 0..<100 {
-                try await Task.sleep(for: .milliseconds(50))
-                await cluster.dropWatches(abruptly: false)
-            }
-            task.cancel()
+        try? await channel.close()
+        await connections.closeAll()
+    }
+}
+
+/// The open connections of the stand-in, to close them at stop.
+final class ConnectionSet: Sendable {
+    private let channels = Mutex<[ObjectIdentifier: any Channel]>([:])
+
+    func add(_ channel: any Channel) {
+        let id = ObjectIdentifier(channel)
+        channels.withLock { $0[id] = channel }
+        channel.closeFuture.whenComplete { _ in _ = self.channels.withLock { $0.removeValue(forKey: id) } }
+    }
+
+    func closeAll() async {
+        for channel in channels.withLock({ Array($0.values) }) { try? await channel.close() }
+    }
+}
+
+/// One connection's requests: collected on the event loop, then handed to the cluster.
+final class StandInHTTPHandler: ChannelInboundHandler {
+    typealias InboundIn = HTTPServerRequestPart
+    typealias OutboundOut = HTTPServerResponsePart
+
+    private let cluster: StandInCluster
+    private var head: HTTPRequestHead?
+    private var body = ByteBuffer()
+
+    init(cluster: StandInCluster) { self.cluster = cluster }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        switch unwrapInboundIn(data) {
+        case .head(let head):
+            self.head = head
+            body.clear()
+        case .body(var chunk):
+            body.writeBuffer(&chunk)
+        case .end:
+            guard let head else { return }
+            self.head = nil
+            let request = Request(method: head.method.rawValue, uri: head.uri, keepAlive: head.isKeepAlive, object: StandInCluster.parse(body))
+            let channel = context.channel
+            let cluster = self.cluster
+            let task = Task { await StandInHTTPHandler.serve(request, cluster: cluster, on: channel) }
+            // A client that goes away ends its watch (the cluster forgets the watcher).
+            channel.closeFuture.whenComplete { _ in task.cancel() }
         }
-        _ = await task.result
-        ending.cancel()
+    }
+
+    /// A request as read off the connection.
+    struct Request: Sendable {
+        let method: String
+        let uri: String
+        let keepAlive: Bool
+        let object: ManifestObject?
+    }
+
+    static func serve(_ request: Request, cluster: StandInCluster, on channel: any Channel) async {
+        let (path, query) = split(request.uri)
+        let answer = await cluster.handle(method: request.method, path: path, query: query, object: request.object)
+        await respond(on: channel, status: answer.0, body: answer.1, stream: answer.2, keepAlive: request.keepAlive)
+    }
+
+    /// Path and percent-decoded query parameters of a request URI.
+    static func split(_ uri: String) -> (path: String, query: [String: String]) {
+        guard let mark = uri.firstIndex(of: "?") else { return (uri, [:]) }
+        var query: [String: String] = [:]
+        for pair in uri[uri.index(after: mark)...].split(separator: "&") {
+            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
+            guard let key = parts.first?.removingPercentEncoding else { continue }
+            let value = parts.count > 1 ? parts[1] : ""
+            query[key] = value.removingPercentEncoding ?? value
+        }
+        return (String(uri[..<mark]), query)
+    }
+
+    /// Writes the end of the answer, then closes the connection unless it is kept alive.
+    static func end(_ channel: any Channel, keepAlive: Bool) {
+        let written = channel.eventLoop.makePromise(of: Void.self)
+        channel.writeAndFlush(HTTPServerResponsePart.end(nil), promise: written)
+        if !keepAlive { written.futureResult.whenComplete { _ in channel.close(promise: nil) } }
+    }
+
+    static func respond(on channel: any Channel, status: Int, body: ByteBuffer?, stream: AsyncThrowingStream<ByteBuffer, Error>?,
+                        keepAlive: Bool) async {
+        var headers = HTTPHeaders([("Content-Type", "application/json")])
+        if !keepAlive { headers.add(name: "Connection", value: "close") }
+        guard let stream else {
+            let body = body ?? ByteBuffer()
+            headers.add(name: "Content-Length", value: String(body.readableBytes))
+            channel.write(HTTPServerResponsePart.head(HTTPResponseHead(version: .http1_1, status: .init(statusCode: status), headers: headers)), promise: nil)
+            channel.write(HTTPServerResponsePart.body(.byteBuffer(body)), promise: nil)
+            end(channel, keepAlive: keepAlive)
+            return
+        }
+        // No Content-Length: NIO's encoder frames the body as chunked.
+        channel.writeAndFlush(HTTPServerResponsePart.head(HTTPResponseHead(version: .http1_1, status: .init(statusCode: status), headers: headers)),
+                              promise: nil)
+        do {
+            for try await line in stream {
+                channel.writeAndFlush(HTTPServerResponsePart.body(.byteBuffer(line)), promise: nil)
+            }
+            end(channel, keepAlive: keepAlive)
+        } catch {
+            // Dropped abruptly (or the client left): the connection breaks mid-stream, without the final chunk.
+            channel.close(promise: nil)
+        }
     }
 }
 
