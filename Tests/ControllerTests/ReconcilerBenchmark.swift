@@ -14,6 +14,9 @@ struct ReconcilerBenchmark {
         // --kubeclient-qps/--kubeclient-burst: upstream's defaults (5/10) would cap this at a few Secrets/s, so the
         // benchmark sets them high, as users with many SealedSecrets do; the token bucket still runs on every request.
         let qps = Double(ProcessInfo.processInfo.environment["SEALANT_BENCHMARK_QPS"] ?? "") ?? 2000
+        // Variants for attributing the cost (not used by run.sh): SEALANT_BENCHMARK_FLAGS=no-update-status,skip-recreate
+        // turn off the status write (and its watch event) or the Secret watch, as the controller flags of those names do.
+        let variant = Set((ProcessInfo.processInfo.environment["SEALANT_BENCHMARK_FLAGS"] ?? "").split(separator: ",").map(String.init))
         let pair = try Fixtures.upstreamKeyPair()
         let sealer = Sealer(publicKey: try pair.certificate.publicKey())
 
@@ -46,7 +49,11 @@ struct ReconcilerBenchmark {
             let sealed = try sealer.seal(Secret(metadata: meta, type: "Opaque", data: ["value": Array("value-\(index)".utf8)]))
             objects.append(try #require(sealed.manifest().object))
         }
-        let harness = try await ReconcilerHarness.start({ $0.workers = workers }, rateLimiter: TokenBucket(rate: qps, burst: Int(2 * qps)),
+        let harness = try await ReconcilerHarness.start({
+            $0.workers = workers
+            $0.updateStatus = !variant.contains("no-update-status")
+            $0.skipRecreate = variant.contains("skip-recreate")
+        }, rateLimiter: TokenBucket(rate: qps, burst: Int(2 * qps)),
                                                         prepare: { cluster in
             for object in objects { try await cluster.create("sealedsecrets", object) }
         })
@@ -78,6 +85,7 @@ struct ReconcilerBenchmark {
         print(String(format: "BENCH reconcile CPU %.1fs (controller + stand-in), of which decrypts %.1fs = %.0f%%; %.2f ms CPU per Secret besides the decrypt",
                      cpuSeconds, Double(count) * cpuPerDecrypt, 100 * Double(count) * cpuPerDecrypt / cpuSeconds,
                      1000 * (cpuSeconds / Double(count) - cpuPerDecrypt)))
+        if !variant.isEmpty { print("BENCH variant: \(variant.sorted().joined(separator: ","))") }
         print("BENCH requests per Secret: " + requests.map { "\($0.key) \(number(Double($0.value) / Double(count), 2))" }.joined(separator: ", "))
     }
 
