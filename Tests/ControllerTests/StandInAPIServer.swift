@@ -53,6 +53,8 @@ actor StandInCluster {
     }
 
     private(set) var objects: [String: [String: ManifestObject]] = ["sealedsecrets": [:], "secrets": [:]]
+    /// Each stored object's JSON (as in `Entry.json`), for GET and list answers without encoding again.
+    private var encoded: [String: [String: String]] = [:]
     private(set) var events: [ManifestObject] = []
     private(set) var requests: [String] = []
     private var revision = 1000
@@ -144,6 +146,7 @@ actor StandInCluster {
 
     func remove(_ resource: String, _ namespace: String, _ name: String) {
         guard let current = objects[resource]?.removeValue(forKey: namespace + "/" + name) else { return }
+        encoded[resource]?[namespace + "/" + name] = nil
         revision += 1
         var object = current
         setRevision(&object, revision)
@@ -176,10 +179,10 @@ actor StandInCluster {
         case ("GET", nil, nil):
             return (200, list(route, selector: query["labelSelector"]), nil)
         case ("GET", let name?, nil):
-            guard let namespace = route.namespace, let found = objects[route.resource]?[namespace + "/" + name] else {
+            guard let namespace = route.namespace, let found = encoded[route.resource]?[namespace + "/" + name] else {
                 return (404, Self.status(404, "\(route.resource) \"\(name)\" not found", reason: "NotFound"), nil)
             }
-            return (200, Self.json(found), nil)
+            return (200, ByteBuffer(string: found), nil)
         case ("POST", nil, nil):
             guard let namespace = route.namespace, let object else { return (400, Self.status(400, "bad request"), nil) }
             if route.resource == "events" {
@@ -289,6 +292,7 @@ actor StandInCluster {
         object["metadata"] = .object(meta)
         objects[resource, default: [:]][key] = object
         let entry = Entry(revision: revision, resource: resource, type: current == nil ? "ADDED" : "MODIFIED", object: object, previous: current)
+        encoded[resource, default: [:]][key] = entry.json
         record(entry)
         return (current == nil ? 201 : 200, object, entry.json)
     }
@@ -310,13 +314,19 @@ actor StandInCluster {
     private func list(_ route: Route, selector: String?) -> ByteBuffer {
         let items = (objects[route.resource] ?? [:]).filter { key, object in
             (route.namespace.map { key.hasPrefix($0 + "/") } ?? true) && Self.matches(object, selector)
-        }.sorted { $0.key < $1.key }.map { ManifestValue.object($0.value) }
-        return Self.json(ManifestObject(ordered: [
-            ("kind", .string(route.resource == "secrets" ? "SecretList" : "SealedSecretList")),
-            ("apiVersion", .string(route.resource == "secrets" ? "v1" : "bitnami.com/v1alpha1")),
-            ("metadata", .object(ManifestObject(ordered: [("resourceVersion", .string(String(revision)))]))),
-            ("items", .array(items)),
-        ]))
+        }.keys.sorted()
+        // The list object with the stored JSON of each item spliced in (encoded once, when it was written).
+        let kind = route.resource == "secrets" ? "SecretList" : "SealedSecretList"
+        let apiVersion = route.resource == "secrets" ? "v1" : "bitnami.com/v1alpha1"
+        let stored = encoded[route.resource] ?? [:]
+        var body = ByteBuffer()
+        body.writeString("{\"kind\":\"\(kind)\",\"apiVersion\":\"\(apiVersion)\",\"metadata\":{\"resourceVersion\":\"\(revision)\"},\"items\":[")
+        for (index, key) in items.enumerated() {
+            if index > 0 { body.writeString(",") }
+            body.writeString(stored[key] ?? "{}")
+        }
+        body.writeString("]}")
+        return body
     }
 
     private func watch(_ route: Route, from start: Int, timeout: Int, selector: String?) -> AsyncThrowingStream<ByteBuffer, Error> {
