@@ -18,29 +18,32 @@ struct EventCorrelatorTests {
         let firstRequest = correlator.observe(Self.occurrence())
         let first = try #require(firstRequest)
         #expect(first.kind == .create && first.count == 1)
-        let result1 = correlator.finished(first.key, .stored(name: "db.e1"))
-        #expect(result1 == nil)
+        let afterCreate = correlator.finished(first.key, .stored(name: "db.e1"))
+        #expect(afterCreate == nil)
         let secondRequest = correlator.observe(Self.occurrence(at: 30))
         let second = try #require(secondRequest)
         #expect(second.kind == .patch(name: "db.e1") && second.count == 2)
         #expect(second.firstTimestamp == Self.start && second.lastTimestamp == Self.start + 30)
         // A different message or object is an Event of its own.
-        let result2 = correlator.observe(Self.occurrence(message: "other"))
-        #expect(result2?.kind == .create)
-        let result3 = correlator.observe(Self.occurrence("prod/web"))
-        #expect(result3?.kind == .create)
+        let otherMessage = correlator.observe(Self.occurrence(message: "other"))
+        #expect(otherMessage?.kind == .create)
+        let otherObject = correlator.observe(Self.occurrence("prod/web"))
+        #expect(otherObject?.kind == .create)
     }
 
     @Test func repeatsWhileARequestIsInFlightGoOutAsOnePatch() throws {
         var correlator = EventCorrelator()
         let firstRequest = correlator.observe(Self.occurrence())
         let first = try #require(firstRequest)
-        for second in 1...4 { let result4 = correlator.observe(Self.occurrence(at: Double(second))); #expect(result4 == nil) }
+        for second in 1...4 {
+            let folded = correlator.observe(Self.occurrence(at: Double(second)))
+            #expect(folded == nil)
+        }
         let followUpRequest = correlator.finished(first.key, .stored(name: "db.e1"))
         let followUp = try #require(followUpRequest)
         #expect(followUp.kind == .patch(name: "db.e1") && followUp.count == 5 && followUp.lastTimestamp == Self.start + 4)
-        let result5 = correlator.finished(first.key, .stored(name: "db.e1"))
-        #expect(result5 == nil)
+        let afterPatch = correlator.finished(first.key, .stored(name: "db.e1"))
+        #expect(afterPatch == nil)
     }
 
     @Test func anExpiredEventIsCreatedAgainWithItsCount() throws {
@@ -81,10 +84,10 @@ struct EventCorrelatorTests {
             }
         }
         #expect(sent == 25)
-        let result6 = correlator.observe(Self.occurrence("prod/other", message: "m", at: 40))
-        #expect(result6 != nil, "other objects have their own bucket")
-        let result7 = correlator.observe(Self.occurrence(message: "m", at: 40 + 300))
-        #expect(result7 != nil, "one token back after five minutes")
+        let otherObject = correlator.observe(Self.occurrence("prod/other", message: "m", at: 40))
+        #expect(otherObject != nil, "other objects have their own bucket")
+        let afterRefill = correlator.observe(Self.occurrence(message: "m", at: 40 + 300))
+        #expect(afterRefill != nil, "one token back after five minutes")
     }
 
     @Test func theCachesKeepOnlyTheMostRecentKeys() throws {
@@ -99,10 +102,10 @@ struct EventCorrelatorTests {
             _ = correlator.finished(request.key, .stored(name: "s\(index).e"))
         }
         // s0 was evicted: it is created afresh; s20 is still known.
-        let result8 = correlator.observe(Self.occurrence("ns/s0", at: 1))
-        #expect(result8?.kind == .create)
-        let result9 = correlator.observe(Self.occurrence("ns/s20", at: 1))
-        #expect(result9?.kind == .patch(name: "s20.e"))
+        let evicted = correlator.observe(Self.occurrence("ns/s0", at: 1))
+        #expect(evicted?.kind == .create)
+        let kept = correlator.observe(Self.occurrence("ns/s20", at: 1))
+        #expect(kept?.kind == .patch(name: "s20.e"))
     }
 
     @Test func recentlyUsedEvictsTheLeastRecentlySetKey() {
