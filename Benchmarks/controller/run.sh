@@ -17,7 +17,7 @@ mkdir -p "$OUT"
 SWIFT_FLAGS=(-c release --scratch-path .build-release -Xswiftc -enable-testing)
 swift build "${SWIFT_FLAGS[@]}" --build-tests >/dev/null
 
-echo "== reconcile $COUNT SealedSecrets through the stand-in API server"
+echo "== reconcile $COUNT SealedSecrets through the stand-in API server ($(uptime | sed "s/.*load/load/"))"
 SEALANT_BENCHMARK=1 SEALANT_BENCHMARK_COUNT="$COUNT" swift test "${SWIFT_FLAGS[@]}" --skip-build --filter ReconcilerBenchmark 2>&1 | grep -E "^BENCH|passed|failed" | tee "$OUT/reconcile.txt"
 
 echo "== POST /v1/verify with wrk (${DURATION}s, 2 threads, 8 connections; rate limit off)"

@@ -24,7 +24,7 @@ public struct ControllerConfiguration: Sendable {
     /// How often a key directory (or, without a watch, the key Secrets) is read again to pick up keys added,
     /// relabelled or removed (`--key-reload-interval`; 0 = never).
     public var keyReloadInterval: Double = 30
-    /// Watch the key Secrets in a cluster instead of polling them (`--watch-for-secrets`).
+    /// Watch the key Secrets in a cluster instead of polling them (`--watch-key-secrets`).
     public var watchKeySecrets = true
     /// How long a graceful shutdown waits for reconciles in progress, in seconds.
     public var shutdownGrace: Double = 10

@@ -59,14 +59,14 @@ public final class KubernetesClient: Sendable {
         return base + path + "?" + encoded.joined(separator: "&")
     }
 
-    private func headers(hasBody: Bool) throws -> HTTPHeaders {
+    private func headers(contentType: String?) throws -> HTTPHeaders {
         var headers = HTTPHeaders()
         headers.add(name: "Accept", value: "application/json")
         headers.add(name: "User-Agent", value: "sealant-controller")
         if let token = try bearerToken(), !token.isEmpty {
             headers.add(name: "Authorization", value: "Bearer \(token)")
         }
-        if hasBody { headers.add(name: "Content-Type", value: "application/json") }
+        if let contentType { headers.add(name: "Content-Type", value: contentType) }
         return headers
     }
 
@@ -85,17 +85,18 @@ public final class KubernetesClient: Sendable {
     private func makeRequest(_ method: HTTPMethod, _ path: String, query: [(String, String)] = []) throws -> HTTPClientRequest {
         var request = HTTPClientRequest(url: url(path, query))
         request.method = method
-        request.headers = try headers(hasBody: false)
+        request.headers = try headers(contentType: nil)
         return request
     }
 
     /// Sends a request and returns the status and the JSON body (nil when empty or not JSON). With
     /// `decodeSuccess` false the body of a 2xx answer is not parsed (the caller does not need it).
     public func send(_ method: HTTPMethod, _ path: String, query: [(String, String)] = [],
-                     body: ManifestValue? = nil, decodeSuccess: Bool = true) async throws -> (status: Int, body: ManifestObject?) {
+                     body: ManifestValue? = nil, contentType: String = "application/json",
+                     decodeSuccess: Bool = true) async throws -> (status: Int, body: ManifestObject?) {
         let request: HTTPClient.Request
         do {
-            request = try HTTPClient.Request(url: url(path, query), method: method, headers: try headers(hasBody: body != nil),
+            request = try HTTPClient.Request(url: url(path, query), method: method, headers: try headers(contentType: body == nil ? nil : contentType),
                                              body: body.map { .byteBuffer(ByteBuffer(string: ManifestWriter.compactJSON($0))) })
         } catch let error as ControllerError {
             throw error
@@ -161,6 +162,15 @@ public final class KubernetesClient: Sendable {
     @discardableResult
     public func update(_ path: String, _ object: ManifestObject, decode: Bool = true) async throws -> ManifestObject {
         let (status, body) = try await send(.PUT, path, body: .object(object), decodeSuccess: decode)
+        return try Self.check(status, body, object: path)
+    }
+
+    /// PATCH an object with a strategic merge patch (for the plain fields the controller patches, the same as
+    /// a JSON merge patch); returns the stored object (empty when `decode` is false).
+    @discardableResult
+    public func patch(_ path: String, _ patch: ManifestObject, decode: Bool = true) async throws -> ManifestObject {
+        let (status, body) = try await send(.PATCH, path, body: .object(patch), contentType: "application/strategic-merge-patch+json",
+                                            decodeSuccess: decode)
         return try Self.check(status, body, object: path)
     }
 

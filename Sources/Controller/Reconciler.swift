@@ -20,8 +20,10 @@ public struct ReconcilerOptions: Sendable {
     public var maxUnsealRetries = 5
     /// Write `status` (`--update-status`).
     public var updateStatus = true
-    /// Don't watch Secrets, so deleted Secrets are not recreated (`--skip-recreate`).
+    /// Don't recreate deleted Secrets (`--skip-recreate`; without `watchForSecrets` no Secret watch is opened).
     public var skipRecreate = false
+    /// A change to an owned Secret enqueues its SealedSecret, so an edited Secret is put back (`--watch-for-secrets`).
+    public var watchForSecrets = false
     /// Concurrent reconciles (`--workers`).
     public var workers = 2
     /// Server-side watch timeout.
@@ -209,7 +211,7 @@ public final class Reconciler: Sendable {
                     let sealedInformer = Informer(client: client, path: KubePath.sealedSecrets(namespace: namespace), labelSelector: options.labelSelector,
                                                   watchTimeoutSeconds: options.watchTimeoutSeconds, maxBackoff: options.maxWatchBackoff, logger: logger)
                     group.addTask { await sealedInformer.run { await self.sealedSecretEvent($0, scope: namespace) } }
-                    if !options.skipRecreate {
+                    if !options.skipRecreate || options.watchForSecrets {
                         let secretInformer = Informer(client: client, path: KubePath.secrets(namespace: namespace), labelSelector: options.labelSelector,
                                                       watchTimeoutSeconds: options.watchTimeoutSeconds, maxBackoff: options.maxWatchBackoff, logger: logger)
                         group.addTask { await secretInformer.run { await self.secretEvent($0, scope: namespace) } }
@@ -260,11 +262,16 @@ public final class Reconciler: Sendable {
     func secretEvent(_ event: InformerEvent, scope: String? = nil) async {
         switch event {
         case .replaced(let items):
-            for owner in await cache.replaceSecrets(items, scope: scope) { await queue.add(owner) }
-        case .added(let item), .modified(let item):
+            let vanished = await cache.replaceSecrets(items, scope: scope)
+            if !options.skipRecreate { for owner in vanished { await queue.add(owner) } }
+        case .added(let item):
             await cache.upsertSecret(item)
+        case .modified(let item):
+            await cache.upsertSecret(item)
+            // Our own updates come back here too: the reconcile that follows finds nothing to change.
+            if options.watchForSecrets, let owner = ObjectCache.owner(ofSecret: item) { await queue.add(owner) }
         case .deleted(let item):
-            if let owner = await cache.removeSecret(item) {
+            if let owner = await cache.removeSecret(item), !options.skipRecreate {
                 logger.info("owned Secret deleted; recreating", metadata: ["secret": "\(ObjectCache.key(item))"])
                 await queue.add(owner)
             }

@@ -13,7 +13,8 @@ struct ControllerCommand: AsyncParsableCommand {
         In a pod (or with --kubeconfig) keys are TLS Secrets in the controller namespace and SealedSecrets are \
         reconciled into Secrets. Elsewhere only the key registry and HTTP API run, with keys in --key-dir. \
         See docs/controller.md.
-        """
+        """,
+        version: SealantVersion.string
     )
 
     @Option(help: "Kubeconfig to use instead of the in-cluster service account.") var kubeconfig: String?
@@ -33,8 +34,10 @@ struct ControllerCommand: AsyncParsableCommand {
     var oldGcBehavior = false
     @Flag(inversion: .prefixedNo, help: "Unseal SealedSecrets in the deprecated whole-object spec.data form.")
     var acceptDeprecatedV1Data = true
+    @Flag(inversion: .prefixedNo, help: "Re-sync owned Secrets that are edited (Secret changes enqueue their SealedSecret; beta upstream).")
+    var watchForSecrets = false
     @Flag(inversion: .prefixedNo, help: "Watch the key Secrets (off: re-read them every --key-reload-interval).")
-    var watchForSecrets = true
+    var watchKeySecrets = true
     @Option(help: "Labels of new key Secrets (k=v,...).") var privatekeyLabels = ""
     @Option(help: "Annotations of new key Secrets (k=v,...).") var privatekeyAnnotations = ""
     @Option(help: "Seconds a graceful shutdown (SIGTERM/SIGINT) waits for reconciles in progress.") var shutdownGracePeriod = "10s"
@@ -62,11 +65,13 @@ struct ControllerCommand: AsyncParsableCommand {
     @Option(help: "Request handling timeout (Go duration).") var writeTimeout = "2m"
     @Option(help: "text or json.") var logFormat = "text"
     @Option(help: "trace, debug, info, notice, warning, error or critical.") var logLevel = "info"
+    @Flag(inversion: .prefixedNo, help: "Informational log lines to standard output, warnings and errors to standard error (off: all to standard error).")
+    var logInfoStdout = true
 
     func run() async throws {
         guard let format = LogFormat(rawValue: logFormat) else { throw CLIError("--log-format must be text or json") }
         guard let level = Logger.Level(rawValue: logLevel.lowercased()) else { throw CLIError("--log-level \(logLevel): unknown level") }
-        LoggingSystem.bootstrap(format.makeHandler(level: level))
+        LoggingSystem.bootstrap(format.makeHandler(level: level, infoToStandardOutput: logInfoStdout))
         let logger = Logger(label: "sealant.controller")
 
         var settings = ControllerConfiguration()
@@ -87,7 +92,7 @@ struct ControllerCommand: AsyncParsableCommand {
             }
             settings.keyOrder = order
             settings.keyReloadInterval = try GoDuration.seconds(keyReloadInterval, flag: "key-reload-interval")
-            settings.watchKeySecrets = watchForSecrets
+            settings.watchKeySecrets = watchKeySecrets
             settings.shutdownGrace = try GoDuration.seconds(shutdownGracePeriod, flag: "shutdown-grace-period")
             try ControllerKeySecret.validatePrefix(keyPrefix)
             guard maxUnsealRetries >= 0 else {
@@ -162,6 +167,7 @@ struct ControllerCommand: AsyncParsableCommand {
                 options.maxUnsealRetries = maxUnsealRetries
                 options.updateStatus = updateStatus
                 options.skipRecreate = skipRecreate
+                options.watchForSecrets = watchForSecrets
                 options.workers = workers
                 let reconciler = Reconciler(client: client, registry: service.registry, metrics: service.metrics, options: options, logger: logger)
                 tasks.append { await reconciler.run() }

@@ -17,15 +17,18 @@ struct LifecycleTests {
         return nil
     }()
 
-    /// A running controller process with its stderr (JSON logs) in a file.
+    /// A running controller process with its stderr and stdout (logs) in files.
     final class ControllerProcess {
         let process = Process()
         let logFile: String
+        let outputFile: String
 
         init(_ arguments: [String], directory: String, environment extra: [String: String] = [:]) throws {
             guard let binary = LifecycleTests.binary else { throw TestFailure("the sealant binary is not built next to the tests") }
             logFile = directory + "/controller.log"
+            outputFile = directory + "/controller.out"
             _ = FileManager.default.createFile(atPath: logFile, contents: nil)
+            _ = FileManager.default.createFile(atPath: outputFile, contents: nil)
             process.executableURL = URL(fileURLWithPath: binary)
             process.arguments = ["controller"] + arguments
             var environment = ProcessInfo.processInfo.environment
@@ -34,12 +37,15 @@ struct LifecycleTests {
             for key in environment.keys where key.hasPrefix("SEALED_SECRETS_") { environment[key] = nil }
             environment.merge(extra) { $1 }
             process.environment = environment
-            process.standardOutput = FileHandle.nullDevice
+            process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: outputFile))
             process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: logFile))
             try process.run()
         }
 
-        var log: String { (try? String(contentsOfFile: logFile, encoding: .utf8)) ?? "" }
+        /// Standard error, then standard output (`--log-info-stdout` splits the log between them).
+        var log: String { standardError + standardOutput }
+        var standardError: String { (try? String(contentsOfFile: logFile, encoding: .utf8)) ?? "" }
+        var standardOutput: String { (try? String(contentsOfFile: outputFile, encoding: .utf8)) ?? "" }
 
         /// The port logged by "HTTP API listening".
         func apiPort() async -> Int? {
@@ -198,7 +204,7 @@ struct LifecycleTests {
         (["--key-renew-period", "often"], "key-renew-period"),
         (["--update-status=maybe"], "update-status"),
         // Go-style booleans are accepted: the error is about the next flag.
-        (["--update-status=false", "--old-gc-behavior=true", "--watch-for-secrets=false", "--key-prefix", "BAD"], "key-prefix"),
+        (["--update-status=false", "--old-gc-behavior=true", "--watch-key-secrets=false", "--watch-for-secrets=true", "--log-info-stdout=false", "--key-prefix", "BAD"], "key-prefix"),
         (["--namespaces", "a", "--additional-namespaces", "b"], "namespaces"),
     ])
     func invalidFlagsAreOneLineErrorsWithExitStatus2(_ arguments: [String], _ flag: String) async throws {
@@ -246,5 +252,33 @@ struct LifecycleTests {
             let lines = invalid.log.split(separator: "\n")
             #expect(lines.count == 1 && lines.first?.contains(variable) == true, "\(invalid.log)")
         }
+    }
+
+    /// `--log-info-stdout` (upstream's default true): informational lines on standard output, warnings and errors on
+    /// standard error; false: everything on standard error.
+    @Test func logInfoStdoutSplitsTheLogByLevel() async throws {
+        let root = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let base = ["--key-dir", root + "/keys", "--listen-addr", "127.0.0.1:0", "--listen-metrics-addr", "127.0.0.1:0",
+                    "--key-renew-period", "0", "--log-format", "json"]
+        for (arguments, environment, toStandardOutput) in [([String](), [String: String](), true), (["--log-info-stdout=false"], [:], false),
+                                                           ([], ["SEALED_SECRETS_LOG_INFO_STDOUT": "false"], false)] {
+            let controller = try ControllerProcess(base + arguments, directory: root, environment: environment)
+            _ = try #require(await controller.apiPort(), "no listening line in: \(controller.log)")
+            let listening = { (text: String) in text.contains("HTTP API listening") }
+            #expect(listening(controller.standardOutput) == toStandardOutput, "\(arguments) \(environment)")
+            #expect(listening(controller.standardError) == !toStandardOutput, "\(arguments) \(environment)")
+            kill(controller.process.processIdentifier, SIGTERM)
+            #expect(await controller.waitForExit() == 0)
+        }
+    }
+
+    @Test func versionPrintsTheVersionAndExits() async throws {
+        let root = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let controller = try ControllerProcess(["--version"], directory: root)
+        #expect(await controller.waitForExit() == 0)
+        #expect(controller.standardOutput.trimmingCharacters(in: .whitespacesAndNewlines).first?.isNumber == true, "\(controller.log)")
+        #expect(!FileManager.default.fileExists(atPath: root + "/.local"), "no key directory created")
     }
 }

@@ -123,6 +123,11 @@ struct ReconcilerTests {
         })
         #expect(ReconcilerHarness.data(await harness.cluster.object("secrets", "prod", "db")) == ["password": "original"])
         #expect(harness.reconciler.metrics.text.contains(#"unseal_errors_total{reason="unmanaged",namespace="prod"} 4"#))
+        // The four failures are one Event whose count went up (client-go's correlation), not four Events.
+        #expect(await eventually {
+            let failures = await harness.cluster.events(for: "db").filter { $0["reason"]?.string == "ErrUpdateFailed" }
+            return failures.count == 1 && failures.first?["count"] == .number("4")
+        })
 
         // Marked managed, and the SealedSecret's spec changes: the controller takes the Secret over.
         var secret = try #require(await harness.cluster.object("secrets", "prod", "db"))
@@ -178,6 +183,45 @@ struct ReconcilerTests {
 
         await harness.cluster.remove("secrets", "prod", "owned")
         #expect(await eventually { ReconcilerHarness.data(await harness.cluster.object("secrets", "prod", "owned")) == ["b": "2"] })
+        await harness.stop()
+    }
+
+    /// `--watch-for-secrets`: an edited owned Secret is put back; without it the edit stays (the later
+    /// SealedSecret is reconciled after the edit reached the informer, so the queue had its chance).
+    @Test(arguments: [true, false])
+    func watchForSecretsPutsBackAnEditedOwnedSecret(_ watch: Bool) async throws {
+        let harness = try await ReconcilerHarness.start { $0.watchForSecrets = watch }
+        try await harness.cluster.create("sealedsecrets", try ReconcilerHarness.sealed("prod", "app", items: ["password": "sealed"]))
+        #expect(await eventually { ReconcilerHarness.data(await harness.cluster.object("secrets", "prod", "app")) == ["password": "sealed"] })
+        var edited = try #require(await harness.cluster.object("secrets", "prod", "app"))
+        edited["data"] = .object(ManifestObject(ordered: [("password", .string(Data("edited".utf8).base64EncodedString()))]))
+        try await harness.cluster.replace("secrets", edited)
+        try await harness.cluster.create("sealedsecrets", try ReconcilerHarness.sealed("prod", "later", items: ["x": "1"]))
+        #expect(await eventually {
+            let later = await harness.cluster.object("secrets", "prod", "later")
+            let pending = await harness.reconciler.queue.count
+            return later != nil && pending == 0
+        })
+        let expected = watch ? "sealed" : "edited"
+        #expect(await eventually { ReconcilerHarness.data(await harness.cluster.object("secrets", "prod", "app")) == ["password": expected] })
+        // The re-sync after our own write changes nothing, so it does not write again.
+        #expect(await harness.cluster.requestCount("PUT /api/v1/namespaces/prod/secrets/app") == (watch ? 1 : 0))
+        await harness.stop()
+    }
+
+    /// `--skip-recreate` with `--watch-for-secrets`: edits are put back, deletions are not.
+    @Test func skipRecreateWithWatchForSecretsRecreatesNothing() async throws {
+        let harness = try await ReconcilerHarness.start { $0.watchForSecrets = true; $0.skipRecreate = true }
+        try await harness.cluster.create("sealedsecrets", try ReconcilerHarness.sealed("prod", "gone", items: ["a": "1"]))
+        #expect(await eventually { await harness.cluster.object("secrets", "prod", "gone") != nil })
+        await harness.cluster.remove("secrets", "prod", "gone")
+        try await harness.cluster.create("sealedsecrets", try ReconcilerHarness.sealed("prod", "later", items: ["x": "1"]))
+        #expect(await eventually {
+            let later = await harness.cluster.object("secrets", "prod", "later")
+            let pending = await harness.reconciler.queue.count
+            return later != nil && pending == 0
+        })
+        #expect(await harness.cluster.object("secrets", "prod", "gone") == nil)
         await harness.stop()
     }
 

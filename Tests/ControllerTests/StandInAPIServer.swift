@@ -1,12 +1,13 @@
 import Foundation
-import Hummingbird
 import Logging
 import NIOCore
+import NIOHTTP1
+import NIOPosix
 import Sealing
-import ServiceLifecycle
+import Synchronization
 @testable import Controller
 
-/// A stand-in Kubernetes API server for the reconciler tests, on 127.0.0.1 over plain HTTP. It speaks the
+/// A stand-in Kubernetes API server for the reconciler tests, on 127.0.0.1 over plain HTTP/1.1. It speaks the
 /// wire format the controller relies on: JSON objects and lists with resourceVersion, chunked watch streams
 /// (one JSON event per line) that replay from a resourceVersion, 404/409 Status answers, 410 Gone for a
 /// compacted resourceVersion, and injected faults (5xx, dropped watches, slow responses).
@@ -52,6 +53,8 @@ actor StandInCluster {
     }
 
     private(set) var objects: [String: [String: ManifestObject]] = ["sealedsecrets": [:], "secrets": [:]]
+    /// Each stored object's JSON (as in `Entry.json`), for GET and list answers without encoding again.
+    private var encoded: [String: [String: String]] = [:]
     private(set) var events: [ManifestObject] = []
     private(set) var requests: [String] = []
     private var revision = 1000
@@ -100,6 +103,25 @@ actor StandInCluster {
         events.filter { $0["involvedObject"]?.object?["name"]?.string == name }.compactMap { $0["reason"]?.string }
     }
 
+    /// The Event objects about `name`.
+    func events(for name: String) -> [ManifestObject] {
+        events.filter { $0["involvedObject"]?.object?["name"]?.string == name }
+    }
+
+    /// Forgets every Event (as the API server does when they expire).
+    func expireEvents() { events.removeAll() }
+
+    /// Requests by method and resource (`PUT sealedsecrets/status`, `POST events`, watches apart), most first.
+    func requestSummary() -> [(key: String, value: Int)] {
+        var counts: [String: Int] = [:]
+        for request in requests {
+            let parts = request.split(separator: " ", maxSplits: 1)
+            guard parts.count == 2, let route = Route(String(parts[1])) else { continue }
+            counts["\(parts[0]) \(route.resource)\(route.subresource.map { "/" + $0 } ?? "")\(route.name == nil ? " (collection)" : "")", default: 0] += 1
+        }
+        return counts.sorted { $0.value > $1.value }
+    }
+
     func requestCount(_ prefix: String) -> Int { requests.filter { $0.hasPrefix(prefix) }.count }
 
     /// Creates an object as a client would (assigning uid, resourceVersion, generation).
@@ -124,6 +146,7 @@ actor StandInCluster {
 
     func remove(_ resource: String, _ namespace: String, _ name: String) {
         guard let current = objects[resource]?.removeValue(forKey: namespace + "/" + name) else { return }
+        encoded[resource]?[namespace + "/" + name] = nil
         revision += 1
         var object = current
         setRevision(&object, revision)
@@ -156,15 +179,20 @@ actor StandInCluster {
         case ("GET", nil, nil):
             return (200, list(route, selector: query["labelSelector"]), nil)
         case ("GET", let name?, nil):
-            guard let namespace = route.namespace, let found = objects[route.resource]?[namespace + "/" + name] else {
+            guard let namespace = route.namespace, let found = encoded[route.resource]?[namespace + "/" + name] else {
                 return (404, Self.status(404, "\(route.resource) \"\(name)\" not found", reason: "NotFound"), nil)
             }
-            return (200, Self.json(found), nil)
+            return (200, ByteBuffer(string: found), nil)
         case ("POST", nil, nil):
             guard let namespace = route.namespace, let object else { return (400, Self.status(400, "bad request"), nil) }
             if route.resource == "events" {
-                events.append(object)
-                return (201, Self.json(object), nil)
+                // Stored with a name (from generateName) so that repeats can PATCH it, as the API server does.
+                var event = object
+                var meta = event["metadata"]?.object ?? ManifestObject()
+                if (meta["name"]?.string ?? "").isEmpty { uidCounter += 1; meta["name"] = .string((meta["generateName"]?.string ?? "event.") + "e\(uidCounter)") }
+                event["metadata"] = .object(meta)
+                events.append(event)
+                return (201, Self.json(event), nil)
             }
             do {
                 let stored = try store(route.resource, namespace: namespace, object, method: "POST")
@@ -184,6 +212,15 @@ actor StandInCluster {
             } catch {
                 return (500, Self.status(500, "\(error)"), nil)
             }
+        case ("PATCH", let name?, nil) where route.resource == "events":
+            // A merge patch of top-level fields (what the controller patches: count, lastTimestamp, message).
+            guard let patch = object else { return (400, Self.status(400, "bad request"), nil) }
+            guard let index = events.firstIndex(where: { $0["metadata"]?.object?["name"]?.string == name
+                                                         && $0["metadata"]?.object?["namespace"]?.string == route.namespace }) else {
+                return (404, Self.status(404, "events \"\(name)\" not found", reason: "NotFound"), nil)
+            }
+            for field in patch.fields { events[index][field.key] = field.value }
+            return (200, Self.json(events[index]), nil)
         case ("DELETE", let name?, nil):
             guard let namespace = route.namespace, objects[route.resource]?[namespace + "/" + name] != nil else {
                 return (404, Self.status(404, "not found", reason: "NotFound"), nil)
@@ -255,6 +292,7 @@ actor StandInCluster {
         object["metadata"] = .object(meta)
         objects[resource, default: [:]][key] = object
         let entry = Entry(revision: revision, resource: resource, type: current == nil ? "ADDED" : "MODIFIED", object: object, previous: current)
+        encoded[resource, default: [:]][key] = entry.json
         record(entry)
         return (current == nil ? 201 : 200, object, entry.json)
     }
@@ -276,13 +314,19 @@ actor StandInCluster {
     private func list(_ route: Route, selector: String?) -> ByteBuffer {
         let items = (objects[route.resource] ?? [:]).filter { key, object in
             (route.namespace.map { key.hasPrefix($0 + "/") } ?? true) && Self.matches(object, selector)
-        }.sorted { $0.key < $1.key }.map { ManifestValue.object($0.value) }
-        return Self.json(ManifestObject(ordered: [
-            ("kind", .string(route.resource == "secrets" ? "SecretList" : "SealedSecretList")),
-            ("apiVersion", .string(route.resource == "secrets" ? "v1" : "bitnami.com/v1alpha1")),
-            ("metadata", .object(ManifestObject(ordered: [("resourceVersion", .string(String(revision)))]))),
-            ("items", .array(items)),
-        ]))
+        }.keys.sorted()
+        // The list object with the stored JSON of each item spliced in (encoded once, when it was written).
+        let kind = route.resource == "secrets" ? "SecretList" : "SealedSecretList"
+        let apiVersion = route.resource == "secrets" ? "v1" : "bitnami.com/v1alpha1"
+        let stored = encoded[route.resource] ?? [:]
+        var body = ByteBuffer()
+        body.writeString("{\"kind\":\"\(kind)\",\"apiVersion\":\"\(apiVersion)\",\"metadata\":{\"resourceVersion\":\"\(revision)\"},\"items\":[")
+        for (index, key) in items.enumerated() {
+            if index > 0 { body.writeString(",") }
+            body.writeString(stored[key] ?? "{}")
+        }
+        body.writeString("]}")
+        return body
     }
 
     private func watch(_ route: Route, from start: Int, timeout: Int, selector: String?) -> AsyncThrowingStream<ByteBuffer, Error> {
@@ -390,52 +434,148 @@ actor StandInCluster {
     }
 }
 
-/// Serves a `StandInCluster` over HTTP on 127.0.0.1.
+/// Serves a `StandInCluster` over HTTP/1.1 on 127.0.0.1 with a plain SwiftNIO pipeline: a request is read on
+/// its event loop, answered by the cluster actor, and written back (Content-Length, keep-alive); a watch is
+/// written as chunked transfer encoding, one event line per chunk. (Earlier it ran on Hummingbird, whose
+/// async request and response streams cost several task switches per request; the throughput benchmark counts
+/// the stand-in's CPU with the controller's, so the harness is kept lean. The wire format is the same.)
 struct StandInAPIServer {
     let cluster: StandInCluster
-    let group: ServiceGroup
-    let task: Task<Void, Error>
+    let channel: any Channel
+    let connections: ConnectionSet
     let port: Int
 
     var url: String { "http://127.0.0.1:\(port)" }
 
     static func start() async throws -> StandInAPIServer {
         let cluster = StandInCluster()
-        let responder = CallbackResponder<BasicRequestContext> { request, _ in
-            var request = request
-            let body = try await request.collectBody(upTo: 16 << 20)
-            var query: [String: String] = [:]
-            for (key, value) in request.uri.queryParameters { query[String(key)] = String(value).removingPercentEncoding ?? String(value) }
-            let (status, buffer, stream) = await cluster.handle(method: request.method.rawValue, path: request.uri.path, query: query,
-                                                                object: StandInCluster.parse(body))
-            let responseBody: ResponseBody = stream.map { ResponseBody(asyncSequence: $0) } ?? ResponseBody(byteBuffer: buffer ?? ByteBuffer())
-            return Response(status: .init(code: status), headers: [.contentType: "application/json"], body: responseBody)
-        }
-        let latch = PortLatch()
-        var logger = Logger(label: "stand-in-api")
-        logger.logLevel = .critical
-        let app = Application(responder: responder, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
-                              onServerRunning: { latch.set($0.localAddress?.port ?? 0) }, logger: logger)
-        let group = ServiceGroup(services: [app], logger: logger)
-        let task = Task { try await group.run() }
-        let port = await latch.value()
-        return StandInAPIServer(cluster: cluster, group: group, task: task, port: port)
+        let connections = ConnectionSet()
+        let bootstrap = ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .serverChannelOption(.backlog, value: 256)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            .childChannelInitializer { channel in
+                connections.add(channel)
+                return channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
+                    try channel.pipeline.syncOperations.addHandler(StandInHTTPHandler(cluster: cluster))
+                }
+            }
+        let channel = try await bootstrap.bind(host: "127.0.0.1", port: 0).get()
+        return StandInAPIServer(cluster: cluster, channel: channel, connections: connections, port: channel.localAddress?.port ?? 0)
     }
 
-    /// Ends the watches, then shuts the server down gracefully (idle connections closed, requests answered).
+    /// Ends the watches (cleanly), stops listening and closes every connection.
     func stop() async {
         await cluster.dropWatches(abruptly: false)
-        await group.triggerGracefulShutdown()
-        // A watch opened meanwhile would hold the shutdown: keep ending watches until the server is down.
-        let ending = Task {
-            for _ in 0..<100 {
-                try await Task.sleep(for: .milliseconds(50))
-                await cluster.dropWatches(abruptly: false)
-            }
-            task.cancel()
+        try? await channel.close()
+        await connections.closeAll()
+    }
+}
+
+/// The open connections of the stand-in, to close them at stop.
+final class ConnectionSet: Sendable {
+    private let channels = Mutex<[ObjectIdentifier: any Channel]>([:])
+
+    func add(_ channel: any Channel) {
+        let id = ObjectIdentifier(channel)
+        channels.withLock { $0[id] = channel }
+        channel.closeFuture.whenComplete { _ in _ = self.channels.withLock { $0.removeValue(forKey: id) } }
+    }
+
+    func closeAll() async {
+        for channel in channels.withLock({ Array($0.values) }) { try? await channel.close() }
+    }
+}
+
+/// One connection's requests: collected on the event loop, then handed to the cluster.
+final class StandInHTTPHandler: ChannelInboundHandler {
+    typealias InboundIn = HTTPServerRequestPart
+    typealias OutboundOut = HTTPServerResponsePart
+
+    private let cluster: StandInCluster
+    private var head: HTTPRequestHead?
+    private var body = ByteBuffer()
+
+    init(cluster: StandInCluster) { self.cluster = cluster }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        switch unwrapInboundIn(data) {
+        case .head(let head):
+            self.head = head
+            body.clear()
+        case .body(var chunk):
+            body.writeBuffer(&chunk)
+        case .end:
+            guard let head else { return }
+            self.head = nil
+            let request = Request(method: head.method.rawValue, uri: head.uri, keepAlive: head.isKeepAlive, object: StandInCluster.parse(body))
+            let channel = context.channel
+            let cluster = self.cluster
+            let task = Task { await StandInHTTPHandler.serve(request, cluster: cluster, on: channel) }
+            // A client that goes away ends its watch (the cluster forgets the watcher).
+            channel.closeFuture.whenComplete { _ in task.cancel() }
         }
-        _ = await task.result
-        ending.cancel()
+    }
+
+    /// A request as read off the connection.
+    struct Request: Sendable {
+        let method: String
+        let uri: String
+        let keepAlive: Bool
+        let object: ManifestObject?
+    }
+
+    static func serve(_ request: Request, cluster: StandInCluster, on channel: any Channel) async {
+        let (path, query) = split(request.uri)
+        let answer = await cluster.handle(method: request.method, path: path, query: query, object: request.object)
+        await respond(on: channel, status: answer.0, body: answer.1, stream: answer.2, keepAlive: request.keepAlive)
+    }
+
+    /// Path and percent-decoded query parameters of a request URI.
+    static func split(_ uri: String) -> (path: String, query: [String: String]) {
+        guard let mark = uri.firstIndex(of: "?") else { return (uri, [:]) }
+        var query: [String: String] = [:]
+        for pair in uri[uri.index(after: mark)...].split(separator: "&") {
+            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
+            guard let key = parts.first?.removingPercentEncoding else { continue }
+            let value = parts.count > 1 ? parts[1] : ""
+            query[key] = value.removingPercentEncoding ?? value
+        }
+        return (String(uri[..<mark]), query)
+    }
+
+    /// Writes the end of the answer, then closes the connection unless it is kept alive.
+    static func end(_ channel: any Channel, keepAlive: Bool) {
+        let written = channel.eventLoop.makePromise(of: Void.self)
+        channel.writeAndFlush(HTTPServerResponsePart.end(nil), promise: written)
+        if !keepAlive { written.futureResult.whenComplete { _ in channel.close(promise: nil) } }
+    }
+
+    static func respond(on channel: any Channel, status: Int, body: ByteBuffer?, stream: AsyncThrowingStream<ByteBuffer, Error>?,
+                        keepAlive: Bool) async {
+        var headers = HTTPHeaders([("Content-Type", "application/json")])
+        if !keepAlive { headers.add(name: "Connection", value: "close") }
+        guard let stream else {
+            let body = body ?? ByteBuffer()
+            headers.add(name: "Content-Length", value: String(body.readableBytes))
+            channel.write(HTTPServerResponsePart.head(HTTPResponseHead(version: .http1_1, status: .init(statusCode: status), headers: headers)), promise: nil)
+            channel.write(HTTPServerResponsePart.body(.byteBuffer(body)), promise: nil)
+            end(channel, keepAlive: keepAlive)
+            return
+        }
+        // No Content-Length: NIO's encoder frames the body as chunked.
+        channel.writeAndFlush(HTTPServerResponsePart.head(HTTPResponseHead(version: .http1_1, status: .init(statusCode: status), headers: headers)),
+                              promise: nil)
+        do {
+            for try await line in stream {
+                channel.writeAndFlush(HTTPServerResponsePart.body(.byteBuffer(line)), promise: nil)
+            }
+            end(channel, keepAlive: keepAlive)
+        } catch {
+            // Dropped abruptly (or the client left): the connection breaks mid-stream, without the final chunk.
+            channel.close(promise: nil)
+        }
     }
 }
 

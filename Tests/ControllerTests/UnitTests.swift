@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import Synchronization
 import Testing
 @testable import Controller
@@ -103,5 +104,46 @@ struct UnitTests {
         await client.shutdown()
         await server.cluster.setDelay(.zero)
         await server.stop()
+    }
+}
+
+/// The levels a `CapturingLogHandler` was asked to log.
+private final class LevelRecords: Sendable {
+    let levels = Mutex<[Logger.Level]>([])
+}
+
+/// Collects the levels it is asked to log.
+private struct CapturingLogHandler: LogHandler {
+    let records: LevelRecords
+    var metadata: Logger.Metadata = [:]
+    var logLevel: Logger.Level = .trace
+
+    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { metadata[key] }
+        set { metadata[key] = newValue }
+    }
+
+    func log(level: Logger.Level, message: Logger.Message, metadata: Logger.Metadata?, source: String, file: String, function: String, line: UInt) {
+        records.levels.withLock { $0.append(level) }
+    }
+}
+
+@Suite("Log routing")
+struct LogRoutingTests {
+    @Test func levelsBelowWarningGoToTheFirstHandlerTheRestToTheSecond() {
+        let low = LevelRecords()
+        let high = LevelRecords()
+        let handler = LevelSplitLogHandler(below: .warning, to: CapturingLogHandler(records: low), rest: CapturingLogHandler(records: high))
+        var logger = Logger(label: "test") { _ in handler }
+        logger.logLevel = .debug
+        logger.trace("dropped by the level")
+        logger.debug("d")
+        logger.info("i")
+        logger.notice("n")
+        logger.warning("w")
+        logger.error("e")
+        logger.critical("c")
+        #expect(low.levels.withLock { $0 } == [.debug, .info, .notice])
+        #expect(high.levels.withLock { $0 } == [.warning, .error, .critical])
     }
 }
