@@ -65,6 +65,8 @@ public enum SealedSecretsAnnotation {
 actor ObjectCache {
     private var sealed: [String: ManifestObject] = [:]
     private var secretOwners: [String: String] = [:]
+    /// The resourceVersion of every Secret last seen, so a re-list can tell which changed while no watch was open.
+    private var secretVersions: [String: String] = [:]
     /// Every Secret the informers have seen (by `namespace/name`), and the scopes they have listed.
     private var secretNames: Set<String> = []
     private var listedSecretScopes: Set<String> = []
@@ -119,14 +121,30 @@ actor ObjectCache {
 
     /// Tracks Secrets that belong to a SealedSecret within `scope`; after a re-list returns the owners whose
     /// Secret vanished.
-    func replaceSecrets(_ items: [ManifestObject], scope: String?) -> [String] {
+    /// Replaces the Secrets within `scope` after a list; returns the owners of owned Secrets that vanished and of
+    /// those whose resourceVersion changed since last seen (both happened while no watch was open).
+    func replaceSecrets(_ items: [ManifestObject], scope: String?) -> (vanished: [String], edited: [String]) {
         var fresh: [String: String] = [:]
-        for item in items { if let owner = ObjectCache.owner(ofSecret: item) { fresh[ObjectCache.key(item)] = owner } }
+        var versions: [String: String] = [:]
+        var edited: [String] = []
+        for item in items {
+            let key = ObjectCache.key(item)
+            let version = ObjectCache.resourceVersion(item)
+            versions[key] = version
+            guard let owner = ObjectCache.owner(ofSecret: item) else { continue }
+            fresh[key] = owner
+            if let known = secretVersions[key], known != version { edited.append(owner) }
+        }
         let vanished = secretOwners.filter { ObjectCache.key($0.key, isIn: scope) && fresh[$0.key] == nil }.map(\.value)
         secretOwners = secretOwners.filter { !ObjectCache.key($0.key, isIn: scope) }.merging(fresh) { $1 }
+        secretVersions = secretVersions.filter { !ObjectCache.key($0.key, isIn: scope) }.merging(versions) { $1 }
         secretNames = secretNames.filter { !ObjectCache.key($0, isIn: scope) }.union(items.map(ObjectCache.key))
         listedSecretScopes.insert(scope ?? "")
-        return vanished
+        return (vanished, edited)
+    }
+
+    static func resourceVersion(_ item: ManifestObject) -> String {
+        item["metadata"]?.object?["resourceVersion"]?.string ?? ""
     }
 
     static func key(_ key: String, isIn scope: String?) -> Bool {
@@ -135,11 +153,13 @@ actor ObjectCache {
 
     func upsertSecret(_ item: ManifestObject) {
         secretOwners[ObjectCache.key(item)] = ObjectCache.owner(ofSecret: item)
+        secretVersions[ObjectCache.key(item)] = ObjectCache.resourceVersion(item)
         secretNames.insert(ObjectCache.key(item))
     }
 
     func removeSecret(_ item: ManifestObject) -> String? {
         secretNames.remove(ObjectCache.key(item))
+        secretVersions.removeValue(forKey: ObjectCache.key(item))
         return secretOwners.removeValue(forKey: ObjectCache.key(item)) ?? ObjectCache.owner(ofSecret: item)
     }
 
@@ -262,8 +282,10 @@ public final class Reconciler: Sendable {
     func secretEvent(_ event: InformerEvent, scope: String? = nil) async {
         switch event {
         case .replaced(let items):
-            let vanished = await cache.replaceSecrets(items, scope: scope)
+            let (vanished, edited) = await cache.replaceSecrets(items, scope: scope)
             if !options.skipRecreate { for owner in vanished { await queue.add(owner) } }
+            // Edited while no watch was open (seen only in the re-list): put back like a watched edit.
+            if options.watchForSecrets { for owner in edited { await queue.add(owner) } }
         case .added(let item):
             await cache.upsertSecret(item)
         case .modified(let item):

@@ -209,6 +209,42 @@ struct ReconcilerTests {
         await harness.stop()
     }
 
+    /// `--watch-for-secrets` after a re-list (the watch was down, e.g. 410 Gone): an owned Secret whose
+    /// resourceVersion changed meanwhile is reconciled again; an unchanged one, or without the flag, is not.
+    @Test(arguments: [true, false])
+    func watchForSecretsNoticesEditsSeenOnlyInARelist(_ watch: Bool) async throws {
+        let harness = try await ReconcilerHarness.start { $0.watchForSecrets = watch }
+        try await harness.cluster.create("sealedsecrets", try ReconcilerHarness.sealed("prod", "app", items: ["password": "sealed"]))
+        #expect(await eventually { ReconcilerHarness.data(await harness.cluster.object("secrets", "prod", "app")) == ["password": "sealed"] })
+        #expect(await eventually { await harness.reconciler.queue.count == 0 })
+        func unseals() -> Int? {
+            harness.reconciler.metrics.text.split(separator: "\n")
+                .first { $0.hasPrefix("sealed_secrets_controller_unseal_requests_total ") }
+                .flatMap { $0.split(separator: " ").last.flatMap { Int($0) } }
+        }
+        let before = try #require(unseals())
+        let current = try #require(await harness.cluster.object("secrets", "prod", "app"))
+        // The same version in a re-list: nothing to do.
+        await harness.reconciler.secretEvent(.replaced([current]))
+        var edited = current
+        var metadata = edited["metadata"]?.object ?? ManifestObject()
+        metadata["resourceVersion"] = .string("999999")
+        edited["metadata"] = .object(metadata)
+        await harness.reconciler.secretEvent(.replaced([edited]))
+        if watch {
+            #expect(await eventually { (unseals() ?? 0) > before })
+        } else {
+            try await harness.cluster.create("sealedsecrets", try ReconcilerHarness.sealed("prod", "later", items: ["x": "1"]))
+            #expect(await eventually {
+                let later = await harness.cluster.object("secrets", "prod", "later")
+                let pending = await harness.reconciler.queue.count
+                return later != nil && pending == 0
+            })
+            #expect(unseals() == before + 1, "only the later SealedSecret was unsealed")
+        }
+        await harness.stop()
+    }
+
     /// `--skip-recreate` with `--watch-for-secrets`: edits are put back, deletions are not.
     @Test func skipRecreateWithWatchForSecretsRecreatesNothing() async throws {
         let harness = try await ReconcilerHarness.start { $0.watchForSecrets = true; $0.skipRecreate = true }
