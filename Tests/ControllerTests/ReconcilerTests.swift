@@ -41,6 +41,17 @@ struct ReconcilerHarness {
         try? FileManager.default.removeItem(atPath: directory)
     }
 
+    /// Creates one more SealedSecret and waits until its Secret is written and the queue is empty: every event
+    /// that arrived before it has had its chance to enqueue (and be reconciled).
+    func settle(namespace: String = "prod") async throws -> Bool {
+        try await cluster.create("sealedsecrets", try Self.sealed(namespace, "later", items: ["x": "1"]))
+        return await eventually {
+            let later = await cluster.object("secrets", namespace, "later")
+            let pending = await reconciler.queue.count
+            return later != nil && pending == 0
+        }
+    }
+
     /// A SealedSecret for `namespace/name`, sealed with the fixture certificate.
     static func sealed(_ namespace: String, _ name: String, items: [String: String], template: ObjectMeta? = nil) throws -> ManifestObject {
         var meta = ObjectMeta()
@@ -196,12 +207,7 @@ struct ReconcilerTests {
         var edited = try #require(await harness.cluster.object("secrets", "prod", "app"))
         edited["data"] = .object(ManifestObject(ordered: [("password", .string(Data("edited".utf8).base64EncodedString()))]))
         try await harness.cluster.replace("secrets", edited)
-        try await harness.cluster.create("sealedsecrets", try ReconcilerHarness.sealed("prod", "later", items: ["x": "1"]))
-        #expect(await eventually {
-            let later = await harness.cluster.object("secrets", "prod", "later")
-            let pending = await harness.reconciler.queue.count
-            return later != nil && pending == 0
-        })
+        #expect(try await harness.settle())
         let expected = watch ? "sealed" : "edited"
         #expect(await eventually { ReconcilerHarness.data(await harness.cluster.object("secrets", "prod", "app")) == ["password": expected] })
         // The re-sync after our own write changes nothing, so it does not write again.
@@ -234,12 +240,7 @@ struct ReconcilerTests {
         if watch {
             #expect(await eventually { (unseals() ?? 0) > before })
         } else {
-            try await harness.cluster.create("sealedsecrets", try ReconcilerHarness.sealed("prod", "later", items: ["x": "1"]))
-            #expect(await eventually {
-                let later = await harness.cluster.object("secrets", "prod", "later")
-                let pending = await harness.reconciler.queue.count
-                return later != nil && pending == 0
-            })
+            #expect(try await harness.settle())
             #expect(unseals() == before + 1, "only the later SealedSecret was unsealed")
         }
         await harness.stop()
@@ -251,12 +252,7 @@ struct ReconcilerTests {
         try await harness.cluster.create("sealedsecrets", try ReconcilerHarness.sealed("prod", "gone", items: ["a": "1"]))
         #expect(await eventually { await harness.cluster.object("secrets", "prod", "gone") != nil })
         await harness.cluster.remove("secrets", "prod", "gone")
-        try await harness.cluster.create("sealedsecrets", try ReconcilerHarness.sealed("prod", "later", items: ["x": "1"]))
-        #expect(await eventually {
-            let later = await harness.cluster.object("secrets", "prod", "later")
-            let pending = await harness.reconciler.queue.count
-            return later != nil && pending == 0
-        })
+        #expect(try await harness.settle())
         #expect(await harness.cluster.object("secrets", "prod", "gone") == nil)
         await harness.stop()
     }
