@@ -114,11 +114,11 @@ struct KeyRegistryTests {
         let before = try await send("GET", controller.base + "/v1/cert.pem").body
         let newest = try KeyPair.generate(bits: 2048)
         try writeKeySecret(newest, name: "newest", into: directory)
-        #expect(await eventually(20) { await controller.service.registry.snapshot().newest?.name == "newest" })
+        #expect(await eventually { await controller.service.registry.snapshot().newest?.name == "newest" })
         #expect(try await send("GET", controller.base + "/v1/cert.pem").body != before)
         // A file relabelled compromised stops sealing the same way.
         try writeKeySecret(newest, name: "newest", into: directory, label: "compromised")
-        #expect(await eventually(20) { await controller.service.registry.snapshot().newest?.name == "first" })
+        #expect(await eventually { await controller.service.registry.snapshot().newest?.name == "first" })
         #expect(try await send("GET", controller.base + "/v1/cert.pem").body == before)
         await controller.stop()
     }

@@ -50,7 +50,7 @@ struct LifecycleTests {
         /// The port logged by "HTTP API listening".
         func apiPort() async -> Int? {
             var port: Int?
-            _ = await eventually(30) {
+            _ = await eventually {
                 for line in log.split(separator: "\n") where line.contains("HTTP API listening") {
                     if let match = line.firstMatch(of: /"port":"?(\d+)/) { port = Int(match.1) }
                 }
@@ -139,9 +139,9 @@ struct LifecycleTests {
              "--listen-metrics-addr", "127.0.0.1:0", "--log-format", "json", "--key-renew-period", "0"], directory: root)
         _ = try #require(await controller.apiPort(), "no listening line in: \(controller.log)")
         // SealedSecrets, Secrets and the key Secrets are watched.
-        #expect(await eventually(30) { await server.cluster.openWatches == 3 })
+        #expect(await eventually { await server.cluster.openWatches == 3 })
         try await server.cluster.create("sealedsecrets", try ReconcilerHarness.sealed("app", "db", items: ["password": "s3"]))
-        #expect(await eventually(30) { await server.cluster.object("secrets", "app", "db") != nil })
+        #expect(await eventually { await server.cluster.object("secrets", "app", "db") != nil })
         kill(controller.process.processIdentifier, SIGTERM)
         let status = await controller.waitForExit()
         #expect(status == 0, "exit status \(String(describing: status)); log: \(controller.log.suffix(3000))")
@@ -157,10 +157,10 @@ struct LifecycleTests {
              "--listen-addr", "127.0.0.1:0", "--listen-metrics-addr", "127.0.0.1:0", "--log-format", "json",
              "--key-renew-period", "0", "--shutdown-grace-period", "60s"], directory: root)
         _ = try #require(await controller.apiPort(), "no listening line in: \(controller.log)")
-        #expect(await eventually(30) { await server.cluster.openWatches == 2 })
+        #expect(await eventually { await server.cluster.openWatches == 2 })
         await server.cluster.setDelay(.seconds(20))
         try await server.cluster.create("sealedsecrets", try ReconcilerHarness.sealed("app", "slow", items: ["k": "v"]))
-        #expect(await eventually(30) { await server.cluster.requestCount("POST /api/v1/namespaces/app/secrets") == 1 })
+        #expect(await eventually { await server.cluster.requestCount("POST /api/v1/namespaces/app/secrets") == 1 })
         kill(controller.process.processIdentifier, SIGTERM)
         #expect(await eventually { controller.log.contains("shutting down") })
         kill(controller.process.processIdentifier, SIGINT)
@@ -178,12 +178,12 @@ struct LifecycleTests {
             ["--kubeconfig", kubeconfig, "--key-dir", try Self.keyDirectory(root), "--listen-addr", "127.0.0.1:0",
              "--listen-metrics-addr", "127.0.0.1:0", "--log-format", "json", "--key-renew-period", "0"], directory: root)
         _ = try #require(await controller.apiPort(), "no listening line in: \(controller.log)")
-        #expect(await eventually(30) { await server.cluster.openWatches == 2 })
+        #expect(await eventually { await server.cluster.openWatches == 2 })
 
         // Every API answer now takes 0.8 s: the reconcile is still in progress when SIGTERM arrives.
         await server.cluster.setDelay(.milliseconds(800))
         try await server.cluster.create("sealedsecrets", try ReconcilerHarness.sealed("app", "db", items: ["password": "s3"]))
-        #expect(await eventually(30) { await server.cluster.requestCount("POST /api/v1/namespaces/app/secrets") == 1 })
+        #expect(await eventually { await server.cluster.requestCount("POST /api/v1/namespaces/app/secrets") == 1 })
         kill(controller.process.processIdentifier, SIGTERM)
         let status = await controller.waitForExit()
         #expect(status == 0, "exit status \(String(describing: status)); log: \(controller.log.suffix(3000))")

@@ -127,7 +127,7 @@ struct ReconcilerTests {
         #expect(condition?["message"]?.string == "Resource \"db\" already exists and is not managed by SealedSecret")
         #expect(await eventually { await harness.cluster.eventReasons(for: "db").contains("ErrUpdateFailed") })
         // Retries (3) run out; the Secret stays untouched throughout.
-        #expect(await eventually(5) {
+        #expect(await eventually {
             let failures = await harness.reconciler.queue.failureCount("prod/db")
             let reads = await harness.cluster.requestCount("GET /api/v1/namespaces/prod/secrets/db")
             return failures == 0 && reads == 4
@@ -269,7 +269,7 @@ struct ReconcilerTests {
         #expect(message.hasPrefix("Failed to unseal:"))
         #expect(message.contains("no key could decrypt"))
         #expect(await eventually { await harness.cluster.eventReasons(for: "renamed").first == "ErrUnsealFailed" })
-        #expect(await eventually(5) { harness.reconciler.metrics.text.contains(#"unseal_errors_total{reason="unseal",namespace="prod"} 4"#) })
+        #expect(await eventually { harness.reconciler.metrics.text.contains(#"unseal_errors_total{reason="unseal",namespace="prod"} 4"#) })
         try await Task.sleep(for: .milliseconds(500))
         #expect(harness.reconciler.metrics.text.contains("sealed_secrets_controller_unseal_requests_total 4"), "1 try + 3 retries")
         #expect(await harness.cluster.object("secrets", "prod", "renamed") == nil)

@@ -579,8 +579,10 @@ final class StandInHTTPHandler: ChannelInboundHandler {
     }
 }
 
-/// Polls `condition` until it holds or `seconds` pass.
-func eventually(_ seconds: Double = 15, _ condition: () async throws -> Bool) async rethrows -> Bool {
+/// Polls `condition` until it holds or `seconds` pass. The bound is generous on purpose: on a loaded 2-core CI
+/// machine, synchronous CPU-heavy tests can hold the cooperative pool's threads for tens of seconds, and a wait that
+/// holds early returns early anyway.
+func eventually(_ seconds: Double = 60, _ condition: () async throws -> Bool) async rethrows -> Bool {
     let deadline = ContinuousClock.now + .milliseconds(Int64(seconds * 1000))
     while ContinuousClock.now < deadline {
         if try await condition() { return true }

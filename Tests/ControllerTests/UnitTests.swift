@@ -97,7 +97,7 @@ struct UnitTests {
             defer { finished.withLock { $0 = true } }
             return try await client.get(KubePath.secret(namespace: "a", name: "x"))
         }
-        #expect(await eventually(30) { await server.cluster.requestCount("GET /api/v1/namespaces/a/secrets/x") == 1 })
+        #expect(await eventually { await server.cluster.requestCount("GET /api/v1/namespaces/a/secrets/x") == 1 })
         request.cancel()
         #expect(await eventually(60) { finished.withLock { $0 } }, "the request ends long before the 120 s answer")
         await #expect(throws: (any Error).self) { try await request.value }
