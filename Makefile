@@ -1,7 +1,7 @@
 # Sealant — build, test and run. `make run` and `make test` do all set-up on a fresh machine.
 SWIFT      ?= swift
 BUILD_FLAGS ?=
-PKG_DEPS   := libgit2:libgit2-dev libcrypto:libssl-dev libhs:libvectorscan-dev libpcre2-8:libpcre2-dev
+PKG_DEPS   := libgit2:libgit2-dev libcrypto:libssl-dev libhs:libvectorscan-dev libpcre2-8:libpcre2-dev zlib:zlib1g-dev
 BIN        := .build/release/sealant
 
 .PHONY: deps build release run test clean bench

@@ -27,6 +27,7 @@ let package = Package(
         .systemLibrary(name: "COpenSSL", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
         .systemLibrary(name: "CVectorscan", pkgConfig: "libhs", providers: [.apt(["libvectorscan-dev"])]),
         .systemLibrary(name: "CPCRE2", pkgConfig: "libpcre2-8", providers: [.apt(["libpcre2-dev"])]),
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
 
         .target(
             name: "Rules",
@@ -36,7 +37,7 @@ let package = Package(
         .executableTarget(name: "embed-patterns", path: "Sources/embed-patterns"),
         .plugin(name: "EmbedPatterns", capability: .buildTool(), dependencies: ["embed-patterns"]),
         .target(name: "Detection", dependencies: ["Rules", "CVectorscan", "CPCRE2", "COpenSSL"]),
-        .target(name: "GitHistory", dependencies: ["CGit2"]),
+        .target(name: "GitHistory", dependencies: ["CGit2", "CZlib"]),
         .target(name: "Reporting", dependencies: ["Detection"]),
         .target(name: "Sealing", dependencies: ["COpenSSL", .product(name: "Yams", package: "Yams"),
                                                .product(name: "AsyncHTTPClient", package: "async-http-client")]),
@@ -51,7 +52,9 @@ let package = Package(
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-            ]
+            ],
+            // Read from the source tree at run time (#filePath), not bundled.
+            exclude: ["Fixtures"]
         ),
         .executableTarget(
             name: "sealant",
@@ -74,7 +77,9 @@ let package = Package(
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-            ]
+            ],
+            // Read from the source tree at run time (#filePath), not bundled.
+            exclude: ["Fixtures"]
         ),
         // End-to-end: runs the built binary (the dependency makes sure it is built first).
         .testTarget(name: "sealantTests", dependencies: ["sealant", .product(name: "Yams", package: "Yams")]),

@@ -91,6 +91,9 @@ public struct BlobScanOptions: Sendable, Hashable {
     public var recordAllOccurrences: Bool
     /// Scan the history of submodules whose repositories are present (`git submodule update --init`).
     public var recurseSubmodules: Bool
+    /// Read packed blobs with Sealant's own pack reader (libgit2 still reads everything else, and any
+    /// object the pack reader cannot); false reads every blob through libgit2, for comparison.
+    public var readPacksDirectly = true
 
     public init(workers: Int = 0, maxBlobSize: Int? = nil, includeCommitMessages: Bool = true,
                 recordAllOccurrences: Bool = false, recurseSubmodules: Bool = false) {
@@ -180,20 +183,22 @@ public struct BlobScanner: Sendable {
         let workerCount = WorkerThreads.resolve(options.workers)
         // Room for a whole window of pack-ordered jobs (see `PackOrderedDispatch`): the walk goes on
         // with the next window while the readers work through this one, instead of both waiting.
-        let queue = BoundedQueue<[BlobJob]>(capacity: workerCount * 4 + PackOrderedDispatch.largestWindow / PackOrderedDispatch.batchSize)
+        let queue = BoundedQueue<[PlacedJob]>(capacity: workerCount * 4 + PackOrderedDispatch.largestWindow / PackOrderedDispatch.batchSize)
         let failure = Locked<(any Error)?>(nil)
         let totals = Locked(BlobScanSummary())
         let repository = self.repository
         let maxBlobSize = options.maxBlobSize
+        let packIndex = PackIndex(objectsDirectory: handle.commonDirectory + "objects")
+        let packs = options.readPacksDirectly ? PackStore(index: packIndex) : nil
 
         let workers = WorkerThreads(count: workerCount) { _ in
             var local = BlobScanSummary()
             do {
-                let reader = try repository.openObjectReader()
+                let reader = BlobLoader(libgit2: try repository.openObjectReader(), packs: packs?.makeReader())
                 let consumer = try makeConsumer()
                 while let batch = queue.pop() {
-                    for job in batch { try Self.perform(job, reader: reader, maxBlobSize: maxBlobSize, pathPrefix: pathPrefix,
-                                                        summary: &local, consumer: consumer) }
+                    for placed in batch { try Self.perform(placed, reader: reader, maxBlobSize: maxBlobSize, pathPrefix: pathPrefix,
+                                                           summary: &local, consumer: consumer) }
                 }
             } catch {
                 failure.withValue { if $0 == nil { $0 = error } }
@@ -206,8 +211,7 @@ public struct BlobScanner: Sendable {
         var walkError: (any Error)?
         do {
             try walker.seed(withCommits: plan.excludedParents)
-            var dispatch = PackOrderedDispatch(index: PackIndex(objectsDirectory: handle.commonDirectory + "objects"),
-                                               queue: queue)
+            var dispatch = PackOrderedDispatch(index: packIndex, queue: queue)
             walk: for (order, id) in plan.commits.enumerated() {
                 let commit = try handle.lookupCommit(id)
                 var metadata = commit.metadata(isShallowBoundary: plan.shallowBoundary.contains(id))
@@ -250,17 +254,17 @@ public struct BlobScanner: Sendable {
         return summary
     }
 
-    private static func perform(_ job: BlobJob, reader: RepositoryHandle, maxBlobSize: Int?, pathPrefix: GitPath?,
+    private static func perform(_ placed: PlacedJob, reader: BlobLoader, maxBlobSize: Int?, pathPrefix: GitPath?,
                                 summary: inout BlobScanSummary,
                                 consumer: (HistoryUnit) throws -> Void) throws {
-        switch job {
+        switch placed.job {
         case .message(let commit):
             summary.commitMessages += 1
             try consumer(HistoryUnit(source: .commitMessage, bytes: Array(commit.message.utf8), commit: commit,
                                      path: HistoryUnit.commitMessagePath, isBinary: false, isLFSPointer: false))
         case .blob(let id, let rawPath, let commit):
             let path = pathPrefix.map { rawPath.prefixed(by: $0) } ?? rawPath
-            switch try reader.loadBlob(id, maxSize: maxBlobSize) {
+            switch try reader.load(id, at: placed.location, maxSize: maxBlobSize) {
             case .notABlob:
                 return
             case .oversized(let size):
@@ -287,29 +291,58 @@ enum BlobJob: Sendable {
     case message(CommitMetadata)
 }
 
+/// A job and where its blob sits in the packs.
+struct PlacedJob: Sendable {
+    let job: BlobJob
+    let location: PackIndex.Location
+}
+
+/// A reader's way to a blob: packed blobs through the pack reader, everything else, and anything the
+/// pack reader cannot read, through libgit2 (which then also reports what is wrong).
+struct BlobLoader {
+    let libgit2: RepositoryHandle
+    let packs: PackReader?
+
+    func load(_ id: ObjectID, at location: PackIndex.Location, maxSize: Int?) throws(GitHistoryError) -> BlobLoad {
+        if let packs, location != .unpacked {
+            do {
+                switch try packs.read(location, maxSize: maxSize) {
+                case .object(let object):
+                    return object.type == 3 ? .content(LoadedBlob(packed: object)) : .notABlob
+                case .oversized(let type, let size):
+                    return type == 3 ? .oversized(size: size) : .notABlob
+                }
+            } catch {
+                // Fall through: libgit2 reads it or says what is wrong.
+            }
+        }
+        return try libgit2.loadBlob(id, maxSize: maxSize)
+    }
+}
+
 /// Hands the walk's jobs to the readers in pack order, a window at a time: the walk finds blobs
 /// newest commit first, which is close to but not the order of the pack, and reading in pack order
-/// lets libgit2 find a delta's base in its cache instead of inflating the chain again (see
-/// `PackIndex`). Windows keep the readers busy while the walk goes on and bound the memory held.
+/// finds a delta's base in the pack reader's cache instead of inflating the chain again (see
+/// `PackIndex`, `PackReader`). Windows keep the readers busy while the walk goes on and bound the memory held.
 struct PackOrderedDispatch {
     let index: PackIndex
-    let queue: BoundedQueue<[BlobJob]>
-    private var blobs: [(location: PackIndex.Location, job: BlobJob)] = []
-    private var messages: [BlobJob] = []
+    let queue: BoundedQueue<[PlacedJob]>
+    private var blobs: [PlacedJob] = []
+    private var messages: [PlacedJob] = []
     /// The first window is small so the readers start at once; later ones are larger.
     private var windowSize = 2048
     static let largestWindow = 32768
     static let batchSize = 64
 
-    init(index: PackIndex, queue: BoundedQueue<[BlobJob]>) {
+    init(index: PackIndex, queue: BoundedQueue<[PlacedJob]>) {
         self.index = index
         self.queue = queue
     }
 
     mutating func add(_ job: BlobJob) {
         switch job {
-        case .blob(let id, _, _): blobs.append((index.location(of: id), job))
-        case .message: messages.append(job)
+        case .blob(let id, _, _): blobs.append(PlacedJob(job: job, location: index.location(of: id)))
+        case .message: messages.append(PlacedJob(job: job, location: .unpacked))
         }
     }
 
@@ -337,7 +370,7 @@ struct PackOrderedDispatch {
         start = 0
         while start < sorted.count {
             let end = min(start + Self.batchSize, sorted.count)
-            guard queue.push(sorted[start..<end].map(\.element.job)) else { return false }
+            guard queue.push(sorted[start..<end].map(\.element)) else { return false }
             start = end
         }
         return true

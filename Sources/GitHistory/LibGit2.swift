@@ -104,23 +104,39 @@ enum BlobLoad {
     case notABlob
 }
 
-/// A blob's bytes where libgit2 inflated them, freed with this object: a history scan hands them to
-/// the detector as they are instead of copying gigabytes into Swift arrays. Keeps its repository
-/// open, so it may outlive the reader that loaded it.
+/// A blob's bytes where libgit2 or the pack reader put them, freed with this object: a history scan
+/// hands them to the detector as they are instead of copying gigabytes into Swift arrays. Keeps what
+/// owns the bytes (libgit2's object and its repository, or the pack reader's buffer) alive, so it may
+/// outlive the reader that loaded it.
 final class LoadedBlob: @unchecked Sendable {
-    private let object: OpaquePointer
-    private let repository: RepositoryHandle
+    private let owner: AnyObject
     let bytes: UnsafeRawBufferPointer
 
     fileprivate init(object: OpaquePointer, repository: RepositoryHandle) {
-        self.object = object
-        self.repository = repository
+        let owned = ODBObject(object: object, repository: repository)
+        owner = owned
         let size = git_odb_object_size(object)
         if size > 0, let data = git_odb_object_data(object) {
             bytes = UnsafeRawBufferPointer(start: data, count: size)
         } else {
             bytes = UnsafeRawBufferPointer(start: nil, count: 0)
         }
+    }
+
+    init(packed: PackedObject) {
+        owner = packed
+        bytes = packed.bytes
+    }
+}
+
+/// A `git_odb_object *` and the repository it came from.
+private final class ODBObject {
+    let object: OpaquePointer
+    let repository: RepositoryHandle
+
+    init(object: OpaquePointer, repository: RepositoryHandle) {
+        self.object = object
+        self.repository = repository
     }
 
     deinit { git_odb_object_free(object) }

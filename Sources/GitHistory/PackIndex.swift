@@ -2,9 +2,9 @@ import Foundation
 
 /// Where objects sit in a repository's pack files, read from the packs' `.idx` files (versions 1
 /// and 2). A history scan reads blobs in this order: a pack stores an object's delta bases just
-/// before it, so in pack order the base a delta needs was usually just inflated and is still in
-/// libgit2's delta-base cache. On git/git, reading every blob through libgit2 took 40 s in walk
-/// order and 25 s in pack order (one thread).
+/// before it, so in pack order the base a delta needs was usually just rebuilt and is still in the
+/// pack reader's cache (`PackReader`). On git/git, reading every blob through libgit2 took 40 s in
+/// walk order and 25 s in pack order (one thread).
 struct PackIndex: Sendable {
     /// A place in the object database: which pack (newest first) and where in it. Objects outside
     /// every pack (loose, or in an alternate) sort last.
@@ -28,7 +28,8 @@ struct PackIndex: Sendable {
         for name in names {
             let path = directory + "/" + name
             var info = stat()
-            guard stat(path, &info) == 0, let file = MappedFile(path: path), let table = Table(file) else { continue }
+            guard stat(path, &info) == 0, let file = MappedFile(path: path), let table = Table(file, packPath: String(path.dropLast(4)) + ".pack")
+            else { continue }
             found.append((Double(info.st_mtim.tv_sec) + Double(info.st_mtim.tv_nsec) / 1e9, table))
         }
         // Newest pack first, as git and libgit2 look objects up.
@@ -37,6 +38,16 @@ struct PackIndex: Sendable {
 
     /// The number of objects the indexes list (an object in two packs counts twice).
     var objectCount: Int { tables.reduce(0) { $0 + $1.count } }
+
+    /// The number of packs (ranks `0..<packCount` of `Location.pack`).
+    var packCount: Int { tables.count }
+
+    /// The `.pack` file that goes with pack `rank`'s index.
+    func packPath(_ rank: Int) -> String { tables[rank].packPath }
+
+    /// Every object offset of pack `rank`, ascending: where one object's data ends is where the next
+    /// object (or the 20-byte trailer) begins.
+    func sortedOffsets(_ rank: Int) -> [UInt64] { tables[rank].sortedOffsets() }
 
     func location(of id: ObjectID) -> Location {
         for (rank, table) in tables.enumerated() {
@@ -57,10 +68,12 @@ struct PackIndex: Sendable {
         let offsets: Int
         let largeOffsets: Int
         let version: Int
+        let packPath: String
 
-        init?(_ file: MappedFile) {
+        init?(_ file: MappedFile, packPath: String) {
             let bytes = file.bytes
             self.file = file
+            self.packPath = packPath
             let isVersion2 = bytes.count >= 8 && Self.word(bytes, 0) == 0xFF74_4F63
             if isVersion2 {
                 guard Self.word(bytes, 4) == 2 else { return nil }
@@ -106,6 +119,14 @@ struct PackIndex: Sendable {
                 if candidate < id { low = middle + 1 } else { high = middle }
             }
             return nil
+        }
+
+        func sortedOffsets() -> [UInt64] {
+            var result = [UInt64]()
+            result.reserveCapacity(count)
+            for index in 0..<count { if let offset = offset(at: index) { result.append(offset) } }
+            result.sort()
+            return result
         }
 
         private func name(at index: Int) -> ObjectID {
