@@ -49,6 +49,14 @@ struct PackReaderTests {
         return root
     }
 
+    /// `makeRepository()` repacked with `repack` plus `options`, and git's view of every object.
+    static func packedRepository(_ options: [String] = ["--depth=50"], config: [String] = []) throws
+        -> (root: String, expected: [ObjectID: (type: Int, content: [UInt8])]) {
+        let root = try makeRepository()
+        try PackIndexTests.git(config + ["repack", "-adfq"] + options, in: root)
+        return (root, try gitObjects(in: root))
+    }
+
     /// Reads every object the packs index with a fresh reader and compares it with git's.
     static func compareAll(objects directory: String, with expected: [ObjectID: (type: Int, content: [UInt8])],
                            cacheBudget: Int = 64 << 20) throws -> Int {
@@ -81,11 +89,9 @@ struct PackReaderTests {
 
     @Test("offset deltas with deep chains read back as git prints them, with a large cache and with almost none")
     func offsetDeltas() throws {
-        let root = try Self.makeRepository()
+        let (root, expected) = try Self.packedRepository(["--depth=50", "--window=50"])
         defer { try? FileManager.default.removeItem(atPath: root) }
-        try PackIndexTests.git(["repack", "-adfq", "--depth=50", "--window=50"], in: root)
         #expect(try Self.deltaCount(in: root) > 50)
-        let expected = try Self.gitObjects(in: root)
         #expect(expected.count > 180)
         #expect(try Self.compareAll(objects: root + "/.git/objects", with: expected) == 2 * expected.count)
         #expect(try Self.compareAll(objects: root + "/.git/objects", with: expected, cacheBudget: 1024) == 2 * expected.count)
@@ -93,9 +99,8 @@ struct PackReaderTests {
 
     @Test("reference deltas (base named by id) read back as git prints them")
     func referenceDeltas() throws {
-        let root = try Self.makeRepository()
+        let (root, expected) = try Self.packedRepository(config: ["-c", "repack.useDeltaBaseOffset=false"])
         defer { try? FileManager.default.removeItem(atPath: root) }
-        try PackIndexTests.git(["-c", "repack.useDeltaBaseOffset=false", "repack", "-adfq", "--depth=50"], in: root)
         // Type 7 entries (REF_DELTA) are in the pack: its first delta's header byte says so.
         let pack = root + "/.git/objects/pack"
         let name = try #require(try FileManager.default.contentsOfDirectory(atPath: pack).first { $0.hasSuffix(".pack") })
@@ -104,16 +109,13 @@ struct PackReaderTests {
         let offsets = index.sortedOffsets(0)
         #expect(offsets.contains { (bytes[Int($0)] >> 4) & 7 == 7 })
         #expect(!offsets.contains { (bytes[Int($0)] >> 4) & 7 == 6 })
-        let expected = try Self.gitObjects(in: root)
         #expect(try Self.compareAll(objects: root + "/.git/objects", with: expected) == 2 * expected.count)
     }
 
     @Test("a size limit reports a delta-built blob as oversized with its real size and type")
     func sizeLimit() throws {
-        let root = try Self.makeRepository()
+        let (root, expected) = try Self.packedRepository()
         defer { try? FileManager.default.removeItem(atPath: root) }
-        try PackIndexTests.git(["repack", "-adfq", "--depth=50"], in: root)
-        let expected = try Self.gitObjects(in: root)
         let index = PackIndex(objectsDirectory: root + "/.git/objects")
         let reader = PackStore(index: index).makeReader()
         var oversized = 0
@@ -131,24 +133,22 @@ struct PackReaderTests {
 
     @Test("damaged packs: every read either fails with a reason or returns git's bytes, and the scan still matches libgit2")
     func damagedPacks() throws {
-        let root = try Self.makeRepository()
+        let (root, expected) = try Self.packedRepository()
         defer { try? FileManager.default.removeItem(atPath: root) }
-        try PackIndexTests.git(["repack", "-adfq", "--depth=50"], in: root)
-        let expected = try Self.gitObjects(in: root)
         let pack = root + "/.git/objects/pack"
         let name = try #require(try FileManager.default.contentsOfDirectory(atPath: pack).first { $0.hasSuffix(".pack") })
         let path = pack + "/" + name
         let original = try Data(contentsOf: URL(fileURLWithPath: path))
         try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: path)
-        var generator = SplitMix(seed: 0x5EA1_A27)   // fixed: the same damage on every run
         for round in 0..<8 {
             var damaged = [UInt8](original)
             // Overwrite a stretch in the middle (headers and compressed data), or cut the file short.
             if round == 7 {
                 damaged.removeLast(damaged.count / 3)
             } else {
-                let start = Int.random(in: 12..<(damaged.count - 64), using: &generator)
-                for offset in start..<(start + 24) { damaged[offset] = UInt8.random(in: 0...255, using: &generator) }
+                // Spread over the pack, the same places on every run.
+                let start = 12 + (round * 2 + 1) * (damaged.count - 100) / 14
+                for offset in start..<(start + 24) { damaged[offset] = UInt8(truncatingIfNeeded: offset &* 131 &+ round) }
             }
             try Data(damaged).write(to: URL(fileURLWithPath: path))
             let index = PackIndex(objectsDirectory: root + "/.git/objects")
@@ -186,24 +186,10 @@ struct PackReaderTests {
 
     @Test("a history scan reads the same blobs through the pack reader as through libgit2 alone")
     func scanMatchesLibgit2() throws {
-        let root = try Self.makeRepository()
+        let (root, _) = try Self.packedRepository()
         defer { try? FileManager.default.removeItem(atPath: root) }
-        try PackIndexTests.git(["repack", "-adfq", "--depth=50"], in: root)
         let direct = Self.scanOutcome(root, direct: true)
         #expect(direct.count > 100)
         #expect(direct == Self.scanOutcome(root, direct: false))
-    }
-}
-
-/// A small seeded generator (SplitMix64), so random damage is the same on every run.
-struct SplitMix: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var value = state
-        value = (value ^ (value >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        value = (value ^ (value >> 27)) &* 0x94D0_49BB_1331_11EB
-        return value ^ (value >> 31)
     }
 }
