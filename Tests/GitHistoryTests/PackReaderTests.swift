@@ -112,6 +112,30 @@ struct PackReaderTests {
         #expect(try Self.compareAll(objects: root + "/.git/objects", with: expected) == 2 * expected.count)
     }
 
+    @Test("a clone plus a fetch (two packs, the fetched one completed with --fix-thin) reads back as git prints it")
+    func fetchedPacks() throws {
+        let source = try Self.makeRepository()
+        let clone = source + "-clone"
+        defer {
+            try? FileManager.default.removeItem(atPath: source)
+            try? FileManager.default.removeItem(atPath: clone)
+        }
+        try PackIndexTests.git(["clone", "-q", "--no-local", source, clone], in: source)
+        try PackIndexTests.git(["config", "gc.auto", "0"], in: clone)
+        try PackIndexTests.git(["config", "fetch.unpackLimit", "1"], in: clone)   // keep even a small fetch as a pack
+        var lines = (0..<300).map { "fetched line \($0)" }
+        for commit in 0..<10 {
+            lines[commit * 17] = "changed after the clone, commit \(commit)"
+            try lines.joined(separator: "\n").write(toFile: source + "/a.txt", atomically: true, encoding: .utf8)
+            try PackIndexTests.git(["commit", "-qam", "after clone \(commit)"], in: source)
+        }
+        try PackIndexTests.git(["fetch", "-q", "origin"], in: clone)
+        let index = PackIndex(objectsDirectory: clone + "/.git/objects")
+        #expect(index.packCount == 2)
+        let expected = try Self.gitObjects(in: clone)
+        #expect(try Self.compareAll(objects: clone + "/.git/objects", with: expected) == 2 * expected.count)
+    }
+
     @Test("a size limit reports a delta-built blob as oversized with its real size and type")
     func sizeLimit() throws {
         let (root, expected) = try Self.packedRepository()
