@@ -146,9 +146,13 @@ final class PackStore: Sendable {
     let packs: [PackFile?]
     let cache: PackObjectCache
 
-    init(index: PackIndex, cacheBudget: Int = 64 << 20) {
+    /// Opens the `maxOpenPacks` newest packs (each holds a file descriptor for the whole scan); objects in
+    /// older packs of a repository that was never repacked are read by libgit2, which opens packs as needed.
+    init(index: PackIndex, cacheBudget: Int = 64 << 20, maxOpenPacks: Int = 64) {
         self.index = index
-        packs = (0..<index.packCount).map { PackFile(path: index.packPath($0), offsets: index.sortedOffsets($0)) }
+        packs = (0..<index.packCount).map { rank in
+            rank < maxOpenPacks ? PackFile(path: index.packPath(rank), offsets: index.sortedOffsets(rank)) : nil
+        }
         cache = PackObjectCache(budget: cacheBudget)
     }
 

@@ -134,6 +134,21 @@ struct PackReaderTests {
         #expect(index.packCount == 2)
         let expected = try Self.gitObjects(in: clone)
         #expect(try Self.compareAll(objects: clone + "/.git/objects", with: expected) == 2 * expected.count)
+
+        // Past the open-pack limit, objects of the older pack are refused (and a scan asks libgit2), the newest are read.
+        let reader = PackStore(index: index, maxOpenPacks: 1).makeReader()
+        var refused = 0
+        for (id, want) in expected {
+            let location = index.location(of: id)
+            if location.pack == 0 {
+                guard case .object(let object) = try reader.read(location, maxSize: nil) else { continue }
+                #expect(object.bytes.elementsEqual(want.content), "\(id)")
+            } else {
+                #expect(throws: PackReadFailure.self) { try reader.read(location, maxSize: nil) }
+                refused += 1
+            }
+        }
+        #expect(refused > 0 && refused < expected.count)
     }
 
     @Test("a size limit reports a delta-built blob as oversized with its real size and type")
