@@ -74,6 +74,32 @@ TICK=$((TICK + 60))
 GIT_AUTHOR_DATE="@$TICK +0000" GIT_COMMITTER_DATE="@$TICK +0000" git commit -q --no-edit
 record merge.secret "$S"; record merge.commit "$(head_id)"; record merge.line 2
 
+# --- Merges across a rename: a clean merge of a rename with an edit adds nothing; a merge that renames
+# and whose resolution adds a line adds only that line (diff mode reads lines only for paths that differ
+# from every parent, and must still see the rename).
+new_repo mergerename
+mkdir app
+printf 'alpha\nbeta\ngamma\ndelta\nepsilon\n' > app/config.txt; git add app; commit "Base"
+git checkout -q -b move
+mkdir conf; git mv app/config.txt conf/config.txt; commit "Move config"
+git checkout -q main
+printf 'alpha\nbeta\ngamma\ndelta\nepsilon\nzeta main\n' > app/config.txt; git add app/config.txt; commit "Main edit"
+record mergerename.mainEdit "$(head_id)"
+TICK=$((TICK + 60))
+GIT_AUTHOR_DATE="@$TICK +0000" GIT_COMMITTER_DATE="@$TICK +0000" git merge -q --no-ff move -m "Merge move"
+test -f conf/config.txt && grep -q "zeta main" conf/config.txt
+record mergerename.cleanMerge "$(head_id)"
+git checkout -q -b topic
+mkdir etc; git mv conf/config.txt etc/config.txt; commit "Move config again"
+git checkout -q main
+printf 'eta main\n' >> conf/config.txt; git add conf/config.txt; commit "Main edit again"
+TICK=$((TICK + 60))
+GIT_AUTHOR_DATE="@$TICK +0000" GIT_COMMITTER_DATE="@$TICK +0000" git merge -q --no-ff --no-commit topic >/dev/null 2>&1
+S=$(secret mergerename)
+printf 'key %s\n' "$S" >> etc/config.txt; git add etc/config.txt
+GIT_AUTHOR_DATE="@$TICK +0000" GIT_COMMITTER_DATE="@$TICK +0000" git commit -q -m "Merge topic"
+record mergerename.secret "$S"; record mergerename.evilMerge "$(head_id)"; record mergerename.line 8
+
 # --- A secret on a branch that was never merged (HEAD stays on main).
 new_repo unmerged
 printf 'readme\n' > README; git add README; commit "Init"

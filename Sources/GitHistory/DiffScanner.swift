@@ -164,6 +164,9 @@ public struct DiffScanner: Sendable {
 
     private func scanCommits(_ selection: CommitSelection,
                              _ makeConsumer: @escaping @Sendable () throws -> (DiffUnit) throws -> Void) throws -> DiffScanSummary {
+        // Neighbouring commits share most of their trees, and their objects lie all over the pack.
+        LibGit2.cacheTrees(upTo: 1 << 20)
+        LibGit2.mapPacks(upTo: 1 << 30)
         let handle = try repository.openHandle()
         let plan = try CommitPlanner(repository: repository, handle: handle).plan(selection)
         let workerCount = WorkerThreads.resolve(workers)
@@ -239,9 +242,30 @@ public struct DiffScanner: Sendable {
             let parentTree = try parents.first.map { (p) throws(GitHistoryError) in try handle.lookupCommit(p).treeID }
             return try handle.diffTrees(old: parentTree, new: tree).compactMap { unit(from: $0, commit: metadata) }
         }
+        // Only a path whose content differs from every parent's can hold a line new to all of them, and a
+        // clean merge has none: which paths changed is settled first, from the trees alone (no rename
+        // detection, no blob read), and added lines are then read for those paths only. Diffing a merge
+        // against its second parent otherwise reads, diffs and pairs for renames everything the other
+        // branch changed since the branch point (in git/git's history, thousands of files per merge).
+        let parentTrees = try parents.map { (id) throws(GitHistoryError) in try handle.lookupCommit(id).treeID }
+        var changesPerParent: [[FilePatch]] = []
+        var candidates = Set<GitPath>()
+        for (index, parentTree) in parentTrees.enumerated() {
+            let changes = try handle.diffTrees(old: parentTree, new: tree, findRenames: false, patches: .none)
+            let changed = Set(changes.lazy.filter { $0.status != .deleted }.map(\.newPath))
+            candidates = index == 0 ? changed : candidates.intersection(changed)
+            if candidates.isEmpty { return [] }
+            changesPerParent.append(changes)
+        }
         var perParent: [[GitPath: FilePatch]] = []
-        for parent in parents {
-            let patches = try handle.diffTrees(old: try handle.lookupCommit(parent).treeID, new: tree)
+        for (parentTree, changes) in zip(parentTrees, changesPerParent) {
+            // A path new to this parent may be one of its files renamed (then only the edits count): the
+            // files this parent loses are compared as well, as rename sources for those paths.
+            let renames = changes.contains { $0.status == .added && candidates.contains($0.newPath) }
+            var paths = candidates
+            if renames { for change in changes where change.status == .deleted { paths.insert(change.oldPath) } }
+            let patches = try handle.diffTrees(old: parentTree, new: tree, findRenames: renames, patches: .only(candidates),
+                                               paths: paths)
             var byPath: [GitPath: FilePatch] = [:]
             for patch in patches where patch.status != .deleted { byPath[patch.newPath] = patch }
             perParent.append(byPath)

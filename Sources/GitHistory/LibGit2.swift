@@ -22,6 +22,22 @@ enum LibGit2 {
         _ = sealant_git_set_mwindow_mapped_limit(128 << 20)
     }()
 
+    /// Sets the largest tree the object cache keeps (process-wide; 0 = none, the blob walk's setting).
+    /// Diff mode compares every commit's trees with its parents': without a cache the same large trees
+    /// (git/git's root holds ~500 entries) are inflated and rebuilt from their deltas for every commit.
+    static func cacheTrees(upTo bytes: Int) {
+        _ = runtime
+        _ = sealant_git_set_cache_object_limit(GIT_OBJECT_TREE, bytes)
+    }
+
+    /// Caps the bytes of pack files mapped at once (process-wide; the blob walk's 128 MiB keeps its memory
+    /// flat). Diff mode jumps around the pack for trees and blobs of neighbouring commits: with a cap well
+    /// under the pack's size, windows are mapped and unmapped all the time (page faults, TLB shootdowns).
+    static func mapPacks(upTo bytes: Int) {
+        _ = runtime
+        _ = sealant_git_set_mwindow_mapped_limit(bytes)
+    }
+
     static func lastErrorMessage() -> String {
         guard let error = git_error_last(), let message = error.pointee.message else { return "unknown error" }
         return String(cString: message)
@@ -362,14 +378,50 @@ final class RepositoryHandle: @unchecked Sendable {
         return IndexHandle(index)
     }
 
-    func diffTrees(old: ObjectID?, new: ObjectID?) throws(GitHistoryError) -> [FilePatch] {
+    /// Which changes of a diff get their added lines read (a patch costs both blobs and a line diff).
+    enum PatchSelection {
+        /// Every change, with its added lines.
+        case all
+        /// Every change, without added lines: which paths changed, and how.
+        case none
+        /// Only the changes to these new paths, with their added lines; the others are left out.
+        case only(Set<GitPath>)
+    }
+
+    /// - Parameter paths: when given, only these files are compared (exact paths, not patterns): libgit2
+    ///   then skips every subtree that holds none of them.
+    func diffTrees(old: ObjectID?, new: ObjectID?, findRenames: Bool = true, patches selection: PatchSelection = .all,
+                   paths: Set<GitPath>? = nil) throws(GitHistoryError) -> [FilePatch] {
         let oldTree = try old.map { (id) throws(GitHistoryError) in try lookupTree(id) }
         let newTree = try new.map { (id) throws(GitHistoryError) in try lookupTree(id) }
         var options = Self.diffOptions()
         var diff: OpaquePointer?
-        try LibGit2.check(git_diff_tree_to_tree(&diff, pointer, oldTree?.pointer, newTree?.pointer, &options),
-                          "diff trees \(old.map(\.description) ?? "empty") and \(new.map(\.description) ?? "empty")")
-        return try collectPatches(diff, findRenames: true)
+        let code: Int32
+        if let paths {
+            options.flags |= GIT_DIFF_DISABLE_PATHSPEC_MATCH.rawValue
+            code = Self.withCStrings(paths) { strings, count in
+                options.pathspec = git_strarray(strings: strings, count: count)
+                return git_diff_tree_to_tree(&diff, pointer, oldTree?.pointer, newTree?.pointer, &options)
+            }
+        } else {
+            code = git_diff_tree_to_tree(&diff, pointer, oldTree?.pointer, newTree?.pointer, &options)
+        }
+        try LibGit2.check(code, "diff trees \(old.map(\.description) ?? "empty") and \(new.map(\.description) ?? "empty")")
+        return try collectPatches(diff, findRenames: findRenames, selection: selection)
+    }
+
+    /// Calls `body` with NUL-terminated copies of `paths` as a `char **` array and its length, valid for the call.
+    private static func withCStrings<R>(_ paths: Set<GitPath>,
+                                        _ body: (UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?, Int) -> R) -> R {
+        let copies = paths.map { path -> UnsafeMutablePointer<CChar> in
+            let copy = UnsafeMutablePointer<CChar>.allocate(capacity: path.bytes.count + 1)
+            for (index, byte) in path.bytes.enumerated() { copy[index] = CChar(bitPattern: byte) }
+            copy[path.bytes.count] = 0
+            return copy
+        }
+        defer { for copy in copies { copy.deallocate() } }
+        var pointers = copies.map { Optional($0) }
+        return pointers.withUnsafeMutableBufferPointer { body($0.baseAddress, $0.count) }
     }
 
     func diffTreeToIndex(tree: ObjectID?, index: IndexHandle) throws(GitHistoryError) -> [FilePatch] {
@@ -439,7 +491,8 @@ final class RepositoryHandle: @unchecked Sendable {
         return options
     }
 
-    private func collectPatches(_ diff: OpaquePointer?, findRenames: Bool) throws(GitHistoryError) -> [FilePatch] {
+    private func collectPatches(_ diff: OpaquePointer?, findRenames: Bool,
+                                selection: PatchSelection = .all) throws(GitHistoryError) -> [FilePatch] {
         guard let diff else { return [] }
         defer { git_diff_free(diff) }
         if findRenames {
@@ -461,6 +514,14 @@ final class RepositoryHandle: @unchecked Sendable {
                 newID: withUnsafePointer(to: delta.pointee.new_file.id) { ObjectID($0) },
                 isBinary: false,
                 addedLines: [])
+            switch selection {
+            case .all: break
+            case .none:
+                patches.append(file)
+                continue
+            case .only(let paths):
+                guard paths.contains(file.newPath) else { continue }
+            }
             // Deletions add nothing; gitlinks and conflicts are reported by their status alone.
             if status == GIT_DELTA_DELETED || status == GIT_DELTA_CONFLICTED || status == GIT_DELTA_UNREADABLE
                 || file.newMode == FileMode.gitlink || file.oldMode == FileMode.gitlink {

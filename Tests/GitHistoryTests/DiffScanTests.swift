@@ -47,6 +47,22 @@ struct DiffScanTests {
         #expect(feature?.commit?.id == fixtures.commit("merge.featureCommit"))
     }
 
+    @Test func mergesAcrossARenameAddOnlyTheirResolution() throws {
+        let (units, _) = try scanDiffs(try fixtures.repository("mergerename"), .commits(.allRefs))
+        // Rename on one side, edit on the other, merged cleanly: nothing is new to both parents.
+        #expect(!units.contains { $0.commit?.id == fixtures.commit("mergerename.cleanMerge") })
+        // The main edit is reported once, by its own commit, not again by the merges that carry it.
+        let edits = units.filter { !$0.lines(containing: "zeta main").isEmpty }
+        #expect(edits.map(\.commit?.id) == [fixtures.commit("mergerename.mainEdit")])
+        // The second merge renames relative to one parent and edits relative to the other; its resolution
+        // adds one line, and only that line is new to both.
+        let merge = units.filter { $0.commit?.id == fixtures.commit("mergerename.evilMerge") }
+        #expect(merge.count == 1)
+        let resolution = try #require(merge.first)
+        #expect(resolution.path == "etc/config.txt")
+        #expect(resolution.addedLines == [AddedLine(number: 8, bytes: Array("key \(fixtures["mergerename.secret"])".utf8))])
+    }
+
     @Test func crlfLinesLoseTheirLineEnding() throws {
         let (units, _) = try scanDiffs(try fixtures.repository("crlf"), .commits(.allRefs))
         let hit = try #require(units.first)
