@@ -11,6 +11,8 @@
 #   SEALANT=path      sealant binary (default: <repo>/.build/release/sealant, built if missing)
 #   NO_BUILD=1        never run `swift build`
 #   FLOOR=1           also time `git cat-file --batch-all-objects --batch` (reading every object once)
+#   DIFF=1            sealant in diff mode (--diff: the lines each commit adds, as gitleaks reads them)
+#   RANGE=A..B        only the commits of A..B (sealant --range, gitleaks --log-opts; set TOOLS=sealant,gitleaks)
 #
 # Output: one table per repository on stdout and in Benchmarks/work/history-results-<name>.md;
 # reports, logs and timings in Benchmarks/work/history-runs-<name>-<UTC timestamp>/.
@@ -50,6 +52,8 @@ for repo in "${repos[@]}"; do
   extra=()
   [ -f "$repo/.git/planted-secrets.tsv" ] && extra+=(--planted "$repo/.git/planted-secrets.tsv")
   [ -n "${FLOOR:-}" ] && extra+=(--floor)
+  [ -n "${DIFF:-}" ] && extra+=(--diff)
+  [ -n "${RANGE:-}" ] && extra+=(--range "$RANGE")
   log "$repo: tools $TOOLS, runs $RUNS"
   "$PY" "$HERE/history.py" --repo "$repo" --runs "$RUNS" --tools "$TOOLS" --sealant "$SEALANT" \
     --work "$rundir" --out "$rundir/history-results.md" "${extra[@]}"
