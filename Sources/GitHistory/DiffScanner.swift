@@ -249,21 +249,30 @@ public struct DiffScanner: Sendable {
         // branch changed since the branch point (in git/git's history, thousands of files per merge).
         let parentTrees = try parents.map { (id) throws(GitHistoryError) in try handle.lookupCommit(id).treeID }
         var changesPerParent: [[FilePatch]] = []
-        var candidates = Set<GitPath>()
-        for (index, parentTree) in parentTrees.enumerated() {
-            let changes = try handle.diffTrees(old: parentTree, new: tree, findRenames: false, patches: .none)
+        var remaining: Set<GitPath>?
+        for parentTree in parentTrees {
+            // After the first parent only the paths still in question are compared: libgit2 then skips every
+            // other subtree (against the parent whose branch changed much, that is most of the tree).
+            let changes = try handle.diffTrees(old: parentTree, new: tree, findRenames: false, patches: .none, paths: remaining)
             let changed = Set(changes.lazy.filter { $0.status != .deleted }.map(\.newPath))
-            candidates = index == 0 ? changed : candidates.intersection(changed)
+            let candidates = remaining.map { $0.intersection(changed) } ?? changed
             if candidates.isEmpty { return [] }
+            remaining = candidates
             changesPerParent.append(changes)
         }
+        let candidates = remaining ?? []
         var perParent: [[GitPath: FilePatch]] = []
-        for (parentTree, changes) in zip(parentTrees, changesPerParent) {
-            // A path new to this parent may be one of its files renamed (then only the edits count): the
-            // files this parent loses are compared as well, as rename sources for those paths.
+        for (index, (parentTree, changes)) in zip(parentTrees, changesPerParent).enumerated() {
+            // A path new to this parent may be one of its files renamed (then only the edits count): the files
+            // this parent loses are compared as well, as rename sources for those paths. The first parent's
+            // diff above lists them; the others' covered the candidates only.
             let renames = changes.contains { $0.status == .added && candidates.contains($0.newPath) }
             var paths = candidates
-            if renames { for change in changes where change.status == .deleted { paths.insert(change.oldPath) } }
+            if renames {
+                let whole = index == 0 ? changes
+                    : try handle.diffTrees(old: parentTree, new: tree, findRenames: false, patches: .none)
+                for change in whole where change.status == .deleted { paths.insert(change.oldPath) }
+            }
             let patches = try handle.diffTrees(old: parentTree, new: tree, findRenames: renames, patches: .only(candidates),
                                                paths: paths)
             var byPath: [GitPath: FilePatch] = [:]
