@@ -177,8 +177,7 @@ public struct BlobScanner: Sendable {
 
     private func run(pathPrefix: GitPath?,
                      _ makeConsumer: @escaping @Sendable () throws -> (HistoryUnit) throws -> Void) throws -> BlobScanSummary {
-        LibGit2.cacheTrees(upTo: 0)
-        LibGit2.mapPacks(upTo: 128 << 20)
+        LibGit2.tune(for: .blobWalk)
         let handle = try repository.openHandle()
         let plan = try CommitPlanner(repository: repository, handle: handle).plan(selection)
         progress?.planned(plan.commits.count)

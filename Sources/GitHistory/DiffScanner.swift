@@ -164,11 +164,7 @@ public struct DiffScanner: Sendable {
 
     private func scanCommits(_ selection: CommitSelection,
                              _ makeConsumer: @escaping @Sendable () throws -> (DiffUnit) throws -> Void) throws -> DiffScanSummary {
-        // Neighbouring commits share most of their trees, and their objects lie all over the pack: 256 MiB of
-        // mapped pack was as fast as 1 GiB on git/git (99 s, peak RSS 270 MB instead of 490 MB); 128 MiB made
-        // libgit2 map and unmap windows all the time.
-        LibGit2.cacheTrees(upTo: 1 << 20)
-        LibGit2.mapPacks(upTo: 256 << 20)
+        LibGit2.tune(for: .commitDiffs)
         let handle = try repository.openHandle()
         let plan = try CommitPlanner(repository: repository, handle: handle).plan(selection)
         let workerCount = WorkerThreads.resolve(workers)
