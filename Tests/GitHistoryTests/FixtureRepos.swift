@@ -12,7 +12,18 @@ struct FixtureRepos: Sendable {
         let description: String
     }
 
-    private static let shared: Result<FixtureRepos, BuildFailure> = build()
+    private static let shared: Result<FixtureRepos, BuildFailure> = {
+        let built = build()
+        // Built once per test process, so removed when the process exits (they piled up in the temporary directory).
+        atexit { try? FileManager.default.removeItem(atPath: FixtureRepos.buildDirectory) }
+        return built
+    }()
+
+    /// Where this process builds the fixtures.
+    private static var buildDirectory: String {
+        FileManager.default.temporaryDirectory
+            .appendingPathComponent("sealant-git-fixtures-\(ProcessInfo.processInfo.processIdentifier)").path
+    }
 
     static func load() throws -> FixtureRepos { try shared.get() }
 
@@ -29,8 +40,7 @@ struct FixtureRepos: Sendable {
         let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent()
         let script = packageRoot.appendingPathComponent("Fixtures/git/make-fixture-repos.sh").path
-        let out = FileManager.default.temporaryDirectory
-            .appendingPathComponent("sealant-git-fixtures-\(ProcessInfo.processInfo.processIdentifier)").path
+        let out = buildDirectory
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/bin/bash")
         process.arguments = [script, out]
