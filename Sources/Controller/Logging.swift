@@ -34,11 +34,11 @@ public struct JSONLogHandler: LogHandler {
         set { metadata[key] = newValue }
     }
 
-    public func log(level: Logger.Level, message: Logger.Message, metadata explicit: Logger.Metadata?,
-                    source: String, file: String, function: String, line: UInt) {
-        var fields: [(String, String)] = [("time", Self.timestamp()), ("level", level.rawValue), ("msg", message.description),
+    public func log(event: LogEvent) {
+        var fields: [(String, String)] = [("time", Self.timestamp()), ("level", event.level.rawValue), ("msg", event.message.description),
                                           ("logger", label)]
-        let merged = metadata.merging(explicit ?? [:]) { _, new in new }
+        if let error = event.error { fields.append(("error", "\(error)")) }
+        let merged = metadata.merging(event.metadata ?? [:]) { _, new in new }
         for key in merged.keys.sorted() { fields.append((key, merged[key].map { "\($0)" } ?? "")) }
         let body = fields.map { "\(Self.quote($0.0)):\(Self.quote($0.1))" }.joined(separator: ",")
         stream.handle.write(Data(("{" + body + "}\n").utf8))
@@ -93,10 +93,8 @@ public struct LevelSplitLogHandler: LogHandler {
         set { low[metadataKey: key] = newValue; high[metadataKey: key] = newValue }
     }
 
-    public func log(level: Logger.Level, message: Logger.Message, metadata: Logger.Metadata?,
-                    source: String, file: String, function: String, line: UInt) {
-        let target = level < threshold ? low : high
-        target.log(level: level, message: message, metadata: metadata, source: source, file: file, function: function, line: line)
+    public func log(event: LogEvent) {
+        (event.level < threshold ? low : high).log(event: event)
     }
 }
 
