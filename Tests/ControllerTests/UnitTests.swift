@@ -123,8 +123,8 @@ private struct CapturingLogHandler: LogHandler {
         set { metadata[key] = newValue }
     }
 
-    func log(level: Logger.Level, message: Logger.Message, metadata: Logger.Metadata?, source: String, file: String, function: String, line: UInt) {
-        records.levels.withLock { $0.append(level) }
+    func log(event: LogEvent) {
+        records.levels.withLock { $0.append(event.level) }
     }
 }
 
