@@ -19,10 +19,10 @@ public final class ControllerMetrics: Sendable {
 
     public init(registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) {
         self.registry = registry
-        _ = registry.makeGauge(descriptor: MetricNameDescriptor(metricName: Self.prefix + "build_info", helpText: "Build information."),
+        _ = registry.makeGauge(descriptor: MetricNameDescriptor(metricName: Self.prefix + "build_info", unitName: "", helpText: "Build information."),
                                labels: [("revision", "sealant")])
         unsealRequests = registry.makeCounter(descriptor: MetricNameDescriptor(
-            metricName: Self.prefix + "unseal_requests_total", helpText: "Total number of sealed secret unseal requests"))
+            metricName: Self.prefix + "unseal_requests_total", unitName: "", helpText: "Total number of sealed secret unseal requests"))
     }
 
     /// One reconcile attempt of a SealedSecret.
@@ -31,7 +31,7 @@ public final class ControllerMetrics: Sendable {
     /// One failed reconcile attempt.
     public func recordUnsealError(_ reason: ErrorReason, namespace: String) {
         registry.makeCounter(descriptor: MetricNameDescriptor(metricName: Self.prefix + "unseal_errors_total",
-                                                              helpText: "Total number of sealed secret unseal errors by reason"),
+                                                              unitName: "", helpText: "Total number of sealed secret unseal errors by reason"),
                              labels: [("reason", reason.rawValue), ("namespace", namespace)]).increment()
     }
 
@@ -85,10 +85,10 @@ public final class ControllerMetrics: Sendable {
     /// One HTTP request to the controller's API.
     public func recordHTTPRequest(path: String, method: String, code: Int, duration: Duration) {
         registry.makeCounter(descriptor: MetricNameDescriptor(metricName: Self.prefix + "http_requests_total",
-                                                              helpText: "Total number of HTTP requests by path, code and method"),
+                                                              unitName: "", helpText: "Total number of HTTP requests by path, code and method"),
                              labels: [("path", path), ("code", String(code)), ("method", method)]).increment()
         registry.makeDurationHistogram(descriptor: MetricNameDescriptor(metricName: Self.prefix + "http_request_duration_seconds",
-                                                                        helpText: "HTTP request duration in seconds"),
+                                                                        unitName: "", helpText: "HTTP request duration in seconds"),
                                        labels: [("path", path), ("method", method)], buckets: Self.buckets).record(duration)
     }
 
