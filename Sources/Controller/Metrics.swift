@@ -19,10 +19,13 @@ public final class ControllerMetrics: Sendable {
 
     public init(registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) {
         self.registry = registry
-        _ = registry.makeGauge(descriptor: MetricNameDescriptor(metricName: Self.prefix + "build_info", unitName: "", helpText: "Build information."),
-                               labels: [("revision", "sealant")])
-        unsealRequests = registry.makeCounter(descriptor: MetricNameDescriptor(
-            metricName: Self.prefix + "unseal_requests_total", unitName: "", helpText: "Total number of sealed secret unseal requests"))
+        _ = registry.makeGauge(descriptor: Self.name("build_info", help: "Build information."), labels: [("revision", "sealant")])
+        unsealRequests = registry.makeCounter(descriptor: Self.name("unseal_requests_total", help: "Total number of sealed secret unseal requests"))
+    }
+
+    /// Upstream's full name for `metric` (the unit is part of upstream's names, not a separate suffix).
+    static func name(_ metric: String, help: String) -> MetricNameDescriptor {
+        MetricNameDescriptor(metricName: prefix + metric, unitName: "", helpText: help)
     }
 
     /// One reconcile attempt of a SealedSecret.
@@ -30,8 +33,7 @@ public final class ControllerMetrics: Sendable {
 
     /// One failed reconcile attempt.
     public func recordUnsealError(_ reason: ErrorReason, namespace: String) {
-        registry.makeCounter(descriptor: MetricNameDescriptor(metricName: Self.prefix + "unseal_errors_total",
-                                                              unitName: "", helpText: "Total number of sealed secret unseal errors by reason"),
+        registry.makeCounter(descriptor: Self.name("unseal_errors_total", help: "Total number of sealed secret unseal errors by reason"),
                              labels: [("reason", reason.rawValue), ("namespace", namespace)]).increment()
     }
 
@@ -84,11 +86,9 @@ public final class ControllerMetrics: Sendable {
 
     /// One HTTP request to the controller's API.
     public func recordHTTPRequest(path: String, method: String, code: Int, duration: Duration) {
-        registry.makeCounter(descriptor: MetricNameDescriptor(metricName: Self.prefix + "http_requests_total",
-                                                              unitName: "", helpText: "Total number of HTTP requests by path, code and method"),
+        registry.makeCounter(descriptor: Self.name("http_requests_total", help: "Total number of HTTP requests by path, code and method"),
                              labels: [("path", path), ("code", String(code)), ("method", method)]).increment()
-        registry.makeDurationHistogram(descriptor: MetricNameDescriptor(metricName: Self.prefix + "http_request_duration_seconds",
-                                                                        unitName: "", helpText: "HTTP request duration in seconds"),
+        registry.makeDurationHistogram(descriptor: Self.name("http_request_duration_seconds", help: "HTTP request duration in seconds"),
                                        labels: [("path", path), ("method", method)], buckets: Self.buckets).record(duration)
     }
 
