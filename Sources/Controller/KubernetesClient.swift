@@ -47,7 +47,19 @@ public final class KubernetesClient: Sendable {
 
     /// Closes connections.
     public func shutdown() async {
+        shutDown.withLock { $0 = true }
         try? await http.shutdown()
+    }
+
+    /// Whether `shutdown()` was called.
+    private let shutDown = Mutex(false)
+
+    /// A client released without `shutdown()` (a caller's error path) still closes its connections, in the
+    /// background: AsyncHTTPClient would otherwise leak them, and its debug builds stop the process.
+    deinit {
+        guard !shutDown.withLock({ $0 }) else { return }
+        let http = self.http
+        Task { try? await http.shutdown() }
     }
 
     private func url(_ path: String, _ query: [(String, String)]) -> String {

@@ -486,6 +486,9 @@ final class ConnectionSet: Sendable {
     func closeAll() async {
         for channel in channels.withLock({ Array($0.values) }) { try? await channel.close() }
     }
+
+    /// How many connections are open now.
+    var count: Int { channels.withLock { $0.count } }
 }
 
 /// One connection's requests: collected on the event loop, then handed to the cluster.

@@ -76,6 +76,19 @@ struct UnitTests {
         await server.stop()
     }
 
+    @Test func aClientReleasedWithoutShutdownClosesItsConnections() async throws {
+        let server = try await StandInAPIServer.start()
+        do {
+            let client = try KubernetesClient(connection: KubernetesConnection(server: server.url, source: "stand-in"))
+            _ = try await client.get(KubePath.secret(namespace: "a", name: "x"))
+            #expect(server.connections.count == 1, "the answered request's connection stays open in the pool")
+        }
+        // Released without shutdown() (as on a test's or a caller's error path): the connection is closed in the
+        // background, instead of AsyncHTTPClient's debug check stopping the process or the connection leaking.
+        #expect(await eventually(10) { server.connections.count == 0 })
+        await server.stop()
+    }
+
     @Test func conditionInfoIsRenderedOncePerSealedSecretWithEscapedLabels() {
         let metrics = ControllerMetrics()
         metrics.recordCondition(namespace: "a", name: "one", condition: "Synced", status: false, instance: "")
