@@ -67,7 +67,10 @@ struct UnitTests {
     @Test func theClientTakesATokenPerRequest() async throws {
         let server = try await StandInAPIServer.start()
         let bucket = TokenBucket(rate: 0.001, burst: 3)
-        let client = try KubernetesClient(connection: KubernetesConnection(server: server.url, source: "stand-in"), rateLimiter: bucket)
+        // A generous deadline: this asserts token counting, and the whole suite shares 2 cores (a fresh-clone run once
+        // saw a request here fail, cause unrecorded, while CPU-heavy suites ran alongside).
+        let client = try KubernetesClient(connection: KubernetesConnection(server: server.url, source: "stand-in"), requestTimeout: .seconds(180),
+                                          rateLimiter: bucket)
         _ = try await client.get(KubePath.secret(namespace: "a", name: "x"))
         _ = try await client.list(KubePath.secrets(namespace: "a"))
         #expect(bucket.reserve() == 0, "one token left of three")
@@ -79,7 +82,7 @@ struct UnitTests {
     @Test func aClientReleasedWithoutShutdownClosesItsConnections() async throws {
         let server = try await StandInAPIServer.start()
         do {
-            let client = try KubernetesClient(connection: KubernetesConnection(server: server.url, source: "stand-in"))
+            let client = try KubernetesClient(connection: KubernetesConnection(server: server.url, source: "stand-in"), requestTimeout: .seconds(180))
             _ = try await client.get(KubePath.secret(namespace: "a", name: "x"))
             #expect(server.connections.count == 1, "the answered request's connection stays open in the pool")
         }
