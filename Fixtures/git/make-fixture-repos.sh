@@ -162,6 +162,18 @@ cp a/x.txt c/z.txt; printf 'other\n' > other.txt; git add c other.txt; commit "C
 record samemany.copyCommit2 "$(head_id)"
 printf 'more\n' >> other.txt; git add other.txt; commit "Touch other"
 
+# --- Tree order: git sorts a directory's name as if it ended in "/" (a-b < a.b < a/ < a0).
+# The occurrence walk compares each tree with its parent's in that order.
+new_repo treeorder
+mkdir a
+printf 'one\n' > a.b; printf 'two\n' > a/x; printf 'three\n' > a-b; printf 'four\n' > a0; printf 'five\n' > f
+git add -A; commit "Init"
+record treeorder.init "$(head_id)"
+printf 'one more\n' >> a.b; printf 'two more\n' >> a/x
+git rm -q f; mkdir f; printf 'five\n' > f/g
+git add -A; commit "Edit a.b and a/x, replace file f by directory f holding the same content"
+record treeorder.edit "$(head_id)"
+
 # --- A binary blob (NUL bytes) with a secret inside, and a blob over the 1 MiB test limit.
 new_repo binary
 S=$(secret binary)

@@ -34,10 +34,11 @@ struct CompiledAllowlist: Sendable {
     var isPathOnly: Bool { regexes.isEmpty && stopwords.isEmpty && commits.isEmpty && !paths.isEmpty }
 
     /// gitleaks semantics: OR = any condition allows; AND = every condition present must allow.
-    func allows(secret: String, match: String, line: String, path: String, commit: String, matcher: PCRE2Matcher) -> Bool {
+    /// A nil `path` (unknown) meets no path condition; an empty `commit` no commit condition.
+    func allows(secret: String, match: String, line: String, path: String?, commit: String, matcher: PCRE2Matcher) -> Bool {
         var results = [Bool]()
         if !commits.isEmpty { results.append(!commit.isEmpty && commits.contains(commit)) }
-        if !paths.isEmpty { results.append(paths.contains { matcher.isMatch($0, path) }) }
+        if !paths.isEmpty { results.append(path.map { path in paths.contains { matcher.isMatch($0, path) } } ?? false) }
         if !regexes.isEmpty {
             let subject: String
             switch target {

@@ -39,6 +39,8 @@ public final class Detector: Sendable {
     /// the rules PCRE2 runs over the whole input, behind their keywords (`.pcre2Only`, `.keywordGated`).
     let wholeInputIndices: [Int]
     let pathOnlyIndices: [Int]
+    /// Whether some rule reports a file by its path alone.
+    public var hasPathOnlyRules: Bool { !pathOnlyIndices.isEmpty }
     let analyzerIndices: [Int]
 
     /// Longest look-behind window for rules of unbounded width.

@@ -28,14 +28,22 @@ public final class Scanner {
     ///   - owned: only findings starting in this byte range are reported (chunk overlap handling).
     ///   - pathChecked: the caller already asked `isPathAllowlisted` (a directory scan does, before
     ///     reading the file).
+    ///   - anyPath: judge the content as if it could sit at any path in any commit: pattern rules' path
+    ///     conditions count as met, allowlists' path and commit conditions as unmet, path-only rules report
+    ///     nothing, and decoding has no byte budget. Manifest analyzers alone still run only where their
+    ///     path condition holds for `provenance.file` (run on every blob, they parse every YAML and JSON
+    ///     file as a manifest; `analyzerPaths(_:)` tells a caller which other paths would differ). What
+    ///     this reports is a superset of what a scan of the same bytes at any path with the same
+    ///     `analyzerPaths` reports: the test that lets diff mode skip commits whose new content holds
+    ///     nothing (`GitInput.scanDiff`).
     public func scan(_ bytes: UnsafeRawBufferPointer, provenance: Provenance, firstLine: Int = 1,
-                     owned: Range<Int>? = nil, pathChecked: Bool = false) -> [Finding] {
-        if !pathChecked && isPathAllowlisted(provenance.file) { return [] }
+                     owned: Range<Int>? = nil, pathChecked: Bool = false, anyPath: Bool = false) -> [Finding] {
+        if !anyPath && !pathChecked && isPathAllowlisted(provenance.file) { return [] }
         var context = UnitContext(top: bytes, provenance: provenance, firstLine: firstLine, owned: owned,
-                                  budget: detector.options.maxDecodedBytes)
+                                  budget: anyPath ? Int.max : detector.options.maxDecodedBytes, anyPath: anyPath)
         scanLayer(bytes, depth: 0, outer: nil, encodings: [], context: &context)
         runAnalyzers(bytes, context: &context)
-        reportPathRules(&context)
+        if !anyPath { reportPathRules(&context) }
         return Self.preferSpecific(context.findings)
     }
 
@@ -72,6 +80,8 @@ public final class Scanner {
         let provenance: Provenance
         let firstLine: Int
         let owned: Range<Int>?
+        /// See `scan(_:provenance:firstLine:owned:pathChecked:anyPath:)`.
+        let anyPath: Bool
         var budget: Int
         var lineIndex: LineIndex?
         var findings: [Finding] = []
@@ -81,8 +91,9 @@ public final class Scanner {
         /// holding many findings is copied and searched once, and its findings share one string.
         var lineTexts: [Range<Int>: (text: String, inlineAllow: Bool)] = [:]
 
-        init(top: UnsafeRawBufferPointer, provenance: Provenance, firstLine: Int, owned: Range<Int>?, budget: Int) {
+        init(top: UnsafeRawBufferPointer, provenance: Provenance, firstLine: Int, owned: Range<Int>?, budget: Int, anyPath: Bool) {
             self.top = top
+            self.anyPath = anyPath
             self.provenance = provenance
             self.firstLine = firstLine
             self.owned = owned
@@ -111,8 +122,14 @@ public final class Scanner {
         var secret: String
     }
 
-    private func pathMatches(_ rule: CompiledRule, index: Int, context: inout UnitContext) -> Bool {
-        guard let path = rule.path else { return true }
+    /// Whether `path` meets each manifest analyzer rule's path condition (in `Detector.analyzerIndices` order).
+    public func analyzerPaths(_ path: String) -> [Bool] {
+        detector.analyzerIndices.map { index in detector.rules[index].path.map { matcher.isMatch($0, path) } ?? true }
+    }
+
+    /// `atProvenance`: the rule's path condition is checked against `provenance.file` even under `anyPath`.
+    private func pathMatches(_ rule: CompiledRule, index: Int, context: inout UnitContext, atProvenance: Bool = false) -> Bool {
+        guard let path = rule.path, atProvenance || !context.anyPath else { return true }
         if let known = context.pathMatches[index] { return known }
         let result = matcher.isMatch(path, context.provenance.file)
         context.pathMatches[index] = result
@@ -220,8 +237,9 @@ public final class Scanner {
         let (line, inlineAllow) = context.lineText(lineRange)
         if !detector.options.ignoreInlineAllow && inlineAllow { return }
         let match = String(decoding: UnsafeRawBufferPointer(rebasing: bytes[m.range]), as: UTF8.self)
-        let path = context.provenance.file
-        let commit = context.provenance.commit
+        // Under `anyPath` no path or commit condition of an allowlist holds.
+        let path: String? = context.anyPath ? nil : context.provenance.file
+        let commit = context.anyPath ? "" : context.provenance.commit
         // A base64 value is judged by what it says too: `cGFzc3dvcmQ=` is the placeholder `password`.
         let readable = Self.base64Text(secret)
         for list in detector.globalAllowlists where list.targetRules.isEmpty || list.targetRules.contains(rule.rule.id) {
@@ -244,7 +262,7 @@ public final class Scanner {
             ruleID: rule.rule.id, description: rule.rule.description,
             startLine: start.line, endLine: end.line, startColumn: start.column, endColumn: end.column,
             match: match, secret: secret, line: line, provenance: context.provenance, entropy: entropy, tags: tags,
-            fingerprint: Fingerprint.content(file: path, ruleID: rule.rule.id, secret: secret)))
+            fingerprint: Fingerprint.content(file: context.provenance.file, ruleID: rule.rule.id, secret: secret)))
     }
 
     /// Structural manifest checks, on the original text only.
@@ -252,7 +270,7 @@ public final class Scanner {
         var wanted = [ManifestAnalyzer.Kind: Int]()
         for index in detector.analyzerIndices {
             let rule = detector.rules[index]
-            if case .analyzer(let kind) = rule.stage, pathMatches(rule, index: index, context: &context) { wanted[kind] = index }
+            if case .analyzer(let kind) = rule.stage, pathMatches(rule, index: index, context: &context, atProvenance: true) { wanted[kind] = index }
         }
         guard !wanted.isEmpty else { return }
         for hit in ManifestAnalyzer.hits(in: bytes, kinds: Set(wanted.keys), matcher: matcher) {

@@ -30,6 +30,9 @@ public enum FileChange: Sendable, Hashable {
     case conflicted(side: ConflictSide)
     /// Not a file: the commit's message, one added line per message line (`includeCommitMessages`).
     case commitMessage
+    /// The new or old content is not in the object database (a blob-filtered partial clone, a damaged
+    /// mirror): no lines to give, counted in `DiffScanSummary.missingContent`.
+    case missingContent
 }
 
 /// Which side of an unmerged path a conflicted unit comes from.
@@ -86,6 +89,8 @@ public struct DiffScanSummary: Sendable {
     public var files = 0
     public var addedLines = 0
     public var binaryFiles = 0
+    /// Changed files whose content the object database lacks (not read; blob mode skips them the same way).
+    public var missingContent = 0
     /// Unmerged paths in the index (staged/unstaged modes), reported as `.conflicted` units as well.
     public var conflictedPaths: [GitPath] = []
     public var shallowBoundaryCommits: [ObjectID] = []
@@ -96,6 +101,7 @@ public struct DiffScanSummary: Sendable {
         files += 1
         addedLines += unit.addedLines.count
         if unit.isBinary { binaryFiles += 1 }
+        if unit.change == .missingContent { missingContent += 1 }
     }
 
     mutating func absorb(_ other: DiffScanSummary) {
@@ -103,6 +109,7 @@ public struct DiffScanSummary: Sendable {
         files += other.files
         addedLines += other.addedLines
         binaryFiles += other.binaryFiles
+        missingContent += other.missingContent
         conflictedPaths += other.conflictedPaths
         shallowBoundaryCommits += other.shallowBoundaryCommits
     }
@@ -127,15 +134,18 @@ public struct DiffScanner: Sendable {
 
     /// Commit mode: updated as commits are diffed, for a progress display.
     public let progress: WalkProgress?
+    /// Commit mode: diff only these of the selected commits (the others are counted, not read); nil diffs all.
+    public let onlyCommits: Set<ObjectID>?
 
     public init(repository: GitRepository, source: DiffSource, workers: Int = 0, includeCommitMessages: Bool = false,
-                indexFile: String? = nil, progress: WalkProgress? = nil) {
+                indexFile: String? = nil, progress: WalkProgress? = nil, onlyCommits: Set<ObjectID>? = nil) {
         self.repository = repository
         self.source = source
         self.workers = workers
         self.includeCommitMessages = includeCommitMessages
         self.indexFile = indexFile.flatMap { $0.isEmpty ? nil : $0 }
         self.progress = progress
+        self.onlyCommits = onlyCommits
     }
 
     /// Diffs and calls `consumer` once per changed file with added lines (commit mode: from worker threads).
@@ -167,6 +177,7 @@ public struct DiffScanner: Sendable {
         LibGit2.tune(for: .commitDiffs)
         let handle = try repository.openHandle()
         let plan = try CommitPlanner(repository: repository, handle: handle).plan(selection)
+        let diffed = onlyCommits.map { only in plan.commits.filter { only.contains($0) } } ?? plan.commits
         let workerCount = WorkerThreads.resolve(workers)
         let queue = BoundedQueue<ArraySlice<ObjectID>>(capacity: workerCount * 4)
         let failure = Locked<(any Error)?>(nil)
@@ -175,7 +186,7 @@ public struct DiffScanner: Sendable {
         let boundary = plan.shallowBoundary
         let includeCommitMessages = self.includeCommitMessages
         let progress = self.progress
-        progress?.planned(plan.commits.count)
+        progress?.planned(diffed.count)
 
         let threads = WorkerThreads(count: workerCount) { _ in
             var local = DiffScanSummary()
@@ -199,9 +210,9 @@ public struct DiffScanner: Sendable {
             totals.withValue { $0.absorb(local) }
         }
         var start = 0
-        while start < plan.commits.count {
-            let end = min(start + 16, plan.commits.count)
-            guard queue.push(plan.commits[start..<end]) else { break }
+        while start < diffed.count {
+            let end = min(start + 16, diffed.count)
+            guard queue.push(diffed[start..<end]) else { break }
             start = end
         }
         queue.finish()
@@ -305,8 +316,9 @@ public struct DiffScanner: Sendable {
             case .renamed: change = .renamed(from: patch.oldPath)
             case .copied: change = .copied(from: patch.oldPath)
             case .typeChanged: change = .typeChanged
+            case .missing: change = .missingContent
             }
-            guard !patch.addedLines.isEmpty || patch.isBinary else { return nil }
+            guard !patch.addedLines.isEmpty || patch.isBinary || change == .missingContent else { return nil }
         }
         let isPointer = patch.addedLines.first.map { $0.number == 1 && $0.bytes.starts(with: ContentKind.lfsPointerPrefix) } ?? false
         let zero = ObjectID(high: 0, middle: 0, low: 0)

@@ -23,6 +23,9 @@ struct GitOptions: ParsableArguments {
     @Flag(name: .customLong("diff"), help: "Scan the lines each commit adds instead of every unique blob.")
     var diff = false
 
+    @Flag(name: .customLong("exhaustive-diff"), help: "Diff mode: diff every commit, not only those whose new files could hold a finding (slower, same report).")
+    var exhaustiveDiff = false
+
     @Flag(name: .customLong("staged"), help: "Scan what is staged (index against HEAD): the pre-commit check.")
     var staged = false
 
@@ -50,6 +53,7 @@ struct GitOptions: ParsableArguments {
         if range != nil && (sinceRef != nil || !branches.isEmpty) {
             throw ValidationError("--range replaces --branch and --since-ref; use one")
         }
+        if exhaustiveDiff && !diff && range == nil { throw ValidationError("--exhaustive-diff applies to --diff and --range") }
         if let maxCount, maxCount < 1 { throw ValidationError("--max-count must be at least 1") }
         if let since, Self.parseDate(since) == nil { throw ValidationError("--since \(since): expected YYYY-MM-DD or an RFC 3339 date") }
     }
@@ -78,7 +82,7 @@ struct GitOptions: ParsableArguments {
                 return result
             }
             if preCommit { return try input.scanDiff(.unstaged(includeUntracked: false)) }
-            if diff || range != nil { return try input.scanDiff(.commits(selection)) }
+            if diff || range != nil { return try input.scanDiff(.commits(selection), exhaustive: exhaustiveDiff) }
             return try input.scanBlobs(selection: selection, maxBlobSize: maxBlobSize, recurseSubmodules: recurseSubmodules,
                                        allOccurrences: allOccurrences)
         } catch let error as GitHistoryError {
@@ -101,6 +105,9 @@ struct GitOptions: ParsableArguments {
         if summary.shallowBoundary > 0 {
             printError("sealant: note: shallow clone: findings at the \(summary.shallowBoundary) boundary commit(s) were introduced there or earlier (tag shallow-boundary)")
         }
+        if summary.missing > 0 {
+            printError("sealant: note: \(summary.missing) \(summary.missing == 1 ? "blob is" : "blobs are") missing from the object database (a partial clone?): not scanned")
+        }
         guard output.verbose || output.stderrIsTerminal else { return }
         var stats = ScanStats()
         stats.units = summary.units
@@ -108,9 +115,14 @@ struct GitOptions: ParsableArguments {
         stats.skippedBinary = summary.binary
         stats.skippedLarge = summary.oversized
         var what = "blobs and messages from \(summary.commits) commits"
-        if staged || preCommit { what = "changed files" } else if diff || range != nil { what = "changed files in \(summary.commits) commits" }
+        if staged || preCommit {
+            what = "changed files"
+        } else if let diffed = summary.diffedCommits {
+            what = "new blobs and changed files of \(summary.commits) commits (\(diffed) diffed: the others add no content that could hold a finding)"
+        } else if diff || range != nil {
+            what = "changed files in \(summary.commits) commits"
+        }
         if summary.lfsPointers > 0 { what += ", \(summary.lfsPointers) LFS pointers not scanned" }
-        if summary.missing > 0 { what += ", \(summary.missing) blobs missing from the object database" }
         output.summary(findings: findings, stats: stats, started: started, what: what)
     }
 }

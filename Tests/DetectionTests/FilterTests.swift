@@ -298,6 +298,57 @@ struct FilterTests {
         #expect(scanner.scan(text, path: "").isEmpty)
     }
 
+    @Test("anyPath judges the content alone: path conditions met, path and commit allowlists unmet, path-only rules silent, no decoding budget")
+    func anyPathJudgesContentAlone() throws {
+        let commit = randomString(Alphabet.hexLower, count: 40)
+        let toml = """
+        [[rules]]
+        id = "env-password"
+        regex = '''PASSWORD=(\\S{8,})'''
+        path = '''(^|/)\\.env$'''
+        [[rules]]
+        id = "token"
+        regex = '''tok_([A-Za-z0-9]{20})'''
+        [[rules.allowlists]]
+        paths = ['''^fixtures/''']
+        [[rules.allowlists]]
+        commits = ["\(commit)"]
+        [[rules.allowlists]]
+        stopwords = ["placeholder"]
+        [[rules]]
+        id = "pkcs12-file"
+        path = '''\\.p12$'''
+        [[allowlists]]
+        paths = ['''^vendor/''']
+        """
+        let scanner = try makeDetector(toml, options: DetectorOptions(maxDecodedBytes: 16)).makeScanner()
+        func anyPath(_ text: String, path: String = "fixtures/x.p12", commit: String = "") -> [String] {
+            Array(text.utf8).withUnsafeBytes {
+                scanner.scan($0, provenance: Provenance(file: path, commit: commit), anyPath: true).map(\.ruleID)
+            }
+        }
+        let password = "PASSWORD=\(highEntropyBase62(16))"
+        let token = "tok_\(highEntropyBase62(20))"
+        // Located scans: the path condition, the path and commit allowlists and the global path allowlist hold.
+        #expect(scanner.scan(password, path: "app/config.txt").isEmpty)
+        #expect(scanner.scan(token, path: "fixtures/a.txt").isEmpty)
+        #expect(scanner.scan(bytes: Array(token.utf8), provenance: Provenance(file: "a.txt", commit: commit)).isEmpty)
+        #expect(scanner.scan(token, path: "vendor/a.txt").isEmpty)
+        #expect(scanner.scan("", path: "x.p12").map(\.ruleID) == ["pkcs12-file"])
+        // Judged at any path and commit, the content holds both secrets; the path-only rule says nothing.
+        #expect(anyPath(password) == ["env-password"])
+        #expect(anyPath(token) == ["token"])
+        #expect(anyPath(token, path: "vendor/a.txt", commit: commit) == ["token"])
+        #expect(anyPath("") == [])
+        // Content conditions still hold everywhere.
+        #expect(anyPath("tok_placeholder\(highEntropyBase62(9))").isEmpty)
+        // The decoding budget (16 bytes here) does not stop anyPath: a base64-encoded token past it is found.
+        let padding = (0..<4).map { _ in Data(highEntropyBase62(30).utf8).base64EncodedString() }.joined(separator: " ")
+        let encoded = padding + " " + Data(token.utf8).base64EncodedString()
+        #expect(scanner.scan(encoded, path: "a.txt").isEmpty)
+        #expect(anyPath(encoded) == ["token"])
+    }
+
     // MARK: Inline allow
 
     @Test("inline sealant:allow and gitleaks:allow suppress the line; ignoreInlineAllow disables that",

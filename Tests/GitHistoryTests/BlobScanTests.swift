@@ -49,6 +49,31 @@ struct BlobScanTests {
         #expect(hit.commit.id == fixtures.commit("samemany.commit"))
     }
 
+    @Test func occurrenceWalkComparesTreesInGitsOrder() throws {
+        let (_, summary) = try scanBlobs(try fixtures.repository("treeorder"), .allRefs, BlobScanOptions(recordAllOccurrences: true))
+        func introduced(by key: String) -> [String] {
+            summary.occurrences.values.joined().filter { $0.commit.id == fixtures.commit(key) }.map(\.path.description).sorted()
+        }
+        #expect(introduced(by: "treeorder.init") == ["a-b", "a.b", "a/x", "a0", "f"])
+        // Unchanged neighbours (a-b, a0) are not introduced again; the file that became a directory's content is.
+        #expect(introduced(by: "treeorder.edit") == ["a.b", "a/x", "f/g"])
+    }
+
+    @Test func contentOfExcludedParentsIsReadAgainWhenSeedingIsOff() throws {
+        let repository = try fixtures.repository("samemany")
+        let selection = CommitSelection(range: "\(fixtures["samemany.copyCommit"])..HEAD")
+        let secret = fixtures["samemany.secret"]
+        let (seeded, _) = try scanBlobs(repository, selection, BlobScanOptions(recordAllOccurrences: true))
+        #expect(!seeded.contains { $0.isBlob && $0.contains(secret) })
+        var options = BlobScanOptions(recordAllOccurrences: true)
+        options.seedsExcludedContent = false
+        let (units, summary) = try scanBlobs(repository, selection, options)
+        let hit = try #require(units.first { $0.isBlob && $0.contains(secret) })
+        #expect(hit.path == "c/z.txt")
+        #expect(hit.commit.id == fixtures.commit("samemany.copyCommit2"))
+        #expect(summary.occurrences[try #require(hit.blobID)]?.map(\.path) == ["c/z.txt"])
+    }
+
     @Test func renameDoesNotReattributeTheSecret() throws {
         let (units, _) = try scanBlobs(try fixtures.repository("renamed"))
         let hits = units.filter { $0.isBlob && $0.contains(fixtures["renamed.secret"]) }

@@ -26,6 +26,25 @@ struct DiffScanTests {
         #expect(hit.bytes == Array("import os\n\nAWS_ACCESS_KEY_ID = \"\(fixtures["deleted.secret"])\"".utf8))
     }
 
+    @Test func onlyTheGivenCommitsAreDiffed() throws {
+        let repository = try fixtures.repository("samemany")
+        let only = try #require(fixtures.commit("samemany.copyCommit2"))
+        let collector = Collector<DiffUnit>()
+        let summary = try DiffScanner(repository: repository, source: .commits(.allRefs), onlyCommits: [only]).run { collector.append($0) }
+        #expect(Set(collector.items.compactMap { $0.commit?.id }) == [only])
+        #expect(collector.items.map(\.path).sorted() == ["c/z.txt", "other.txt"])
+        #expect(summary.commits == 4)
+    }
+
+    @Test func contentMissingFromTheObjectDatabaseIsCountedNotFatal() throws {
+        let (units, summary) = try scanDiffs(try fixtures.repository("missingblob"), .commits(.allRefs))
+        #expect(units.first { $0.path == "kept.txt" }?.addedLines.map(\.text) == ["kept"])
+        let gone = try #require(units.first { $0.path == "gone.txt" })
+        #expect(gone.change == .missingContent)
+        #expect(gone.addedLines.isEmpty)
+        #expect(summary.missingContent == 1)
+    }
+
     @Test func pureRenameAddsNoLinesAndLaterEditsAddOnlyTheirOwn() throws {
         let (units, _) = try scanDiffs(try fixtures.repository("renamed"), .commits(.allRefs), workers: 1)
         #expect(!units.contains { $0.commit?.id == fixtures.commit("renamed.renameCommit") })

@@ -159,6 +159,66 @@ struct CLITests {
         #expect(try Self.sealant(["scan", "--staged"], in: dir, environment: ["PRE_COMMIT": "1"]).status == 2)
     }
 
+    @Test("diff mode diffs only the commits whose new files could hold a finding, with the report diffing every commit gives")
+    func prefilteredDiffMode() throws {
+        let dir = try Self.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let token = Self.fakeGitHubToken()
+        func write(_ path: String, _ text: String) throws {
+            let url = dir.appendingPathComponent(path)
+            try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+            try text.write(to: url, atomically: true, encoding: .utf8)
+        }
+        func commit(_ message: String, minute: Int) throws {
+            try Self.git(["add", "-A"], in: dir)
+            try Self.git(["commit", "-qm", message], in: dir, date: "2026-01-02T03:\(10 + minute):00Z")
+        }
+        try Self.git(["init", "-q"], in: dir)
+        try write(".sealant.toml", "[extend]\nuseDefault = true\n[[allowlists]]\npaths = ['''^fixtures/''']\n")
+        try write("README.md", "hello\n")
+        try commit("init", minute: 0)
+        // Content whose first path is allowlisted: only its later copy elsewhere is a finding.
+        try write("fixtures/t.txt", "key = \(token)\n")
+        try commit("fixture", minute: 1)
+        for index in 0..<5 {
+            try write("notes/\(index).txt", "note \(index)\n")
+            try commit("note \(index)", minute: 2 + index)
+        }
+        try write("src/t.txt", "key = \(token)\n")
+        try commit("copy", minute: 8)
+        // A pure rename adds no line; an edit after it adds one.
+        try Self.git(["mv", "src/t.txt", "src/u.txt"], in: dir)
+        try commit("rename", minute: 9)
+        try write("src/u.txt", "key = \(token)\nother = \(Self.fakeGitHubToken())\n")
+        try commit("edit", minute: 10)
+        // A secret only in a merge's resolution.
+        try Self.git(["checkout", "-qb", "side"], in: dir)
+        try write("merge.txt", "side\n")
+        try commit("side", minute: 11)
+        try Self.git(["checkout", "-q", "main"], in: dir)
+        try write("merge.txt", "main\n")
+        try commit("main", minute: 12)
+        _ = try Self.run("git", ["-c", "user.name=Dev", "-c", "user.email=dev@example.invalid", "merge", "-q", "side"], in: dir)
+        try write("merge.txt", "resolved \(Self.fakeGitHubToken())\n")
+        try commit("merge", minute: 13)
+
+        let fast = try Self.sealant(["scan", "--diff", "-f", "json", "-v"], in: dir)
+        let full = try Self.sealant(["scan", "--diff", "--exhaustive-diff", "-f", "json"], in: dir)
+        #expect(fast.status == 1)
+        #expect(fast.stdout == full.stdout)
+        let found = try Self.findings(fast.stdout)
+        #expect(found.map { "\($0["Message"] as? String ?? "") \($0["File"] as? String ?? ""):\($0["StartLine"] as? Int ?? 0)" }.sorted()
+                == ["copy src/t.txt:1", "edit src/u.txt:2", "merge merge.txt:1"])
+        // 13 commits; diffed: fixture, copy, rename, edit and merge (their new blobs hold the tokens).
+        #expect(fast.stderr.contains("of 13 commits (5 diffed"), "\(fast.stderr)")
+        // The same over a range, where the token's content predates the range.
+        let range = try Self.sealant(["scan", "--range", "HEAD~6..HEAD", "-f", "json"], in: dir)
+        let rangeFull = try Self.sealant(["scan", "--range", "HEAD~6..HEAD", "--exhaustive-diff", "-f", "json"], in: dir)
+        #expect(range.stdout == rangeFull.stdout)
+        #expect(try Self.findings(range.stdout).count == 3)
+        #expect(try Self.sealant(["scan", "--exhaustive-diff"], in: dir).status == 2)
+    }
+
     @Test("hook install chains an existing hook, blocks a leaking commit, and uninstall restores the old hook")
     func hookInstall() throws {
         let dir = try Self.temporaryDirectory()

@@ -123,9 +123,10 @@ public struct ParallelScan: Sendable {
         bytes.withUnsafeBytes { scanChunked($0, provenance: provenance, scanner: scanner) }
     }
 
-    /// Like `scan(bytes:…)`, for bytes held elsewhere (a blob where libgit2 inflated it).
-    public func scan(buffer: UnsafeRawBufferPointer, provenance: Provenance, scanner: Scanner) -> [Finding] {
-        scanChunked(buffer, provenance: provenance, scanner: scanner)
+    /// Like `scan(bytes:…)`, for bytes held elsewhere (a blob where libgit2 inflated it). `anyPath`: see
+    /// `Scanner.scan(_:provenance:firstLine:owned:pathChecked:anyPath:)`.
+    public func scan(buffer: UnsafeRawBufferPointer, provenance: Provenance, scanner: Scanner, anyPath: Bool = false) -> [Finding] {
+        scanChunked(buffer, provenance: provenance, scanner: scanner, anyPath: anyPath)
     }
 
     private func scanFile(_ file: FileTarget, scanner: Scanner, buffer: inout [UInt8], stats: inout ScanStats,
@@ -231,9 +232,9 @@ public struct ParallelScan: Sendable {
         return total
     }
 
-    private func scanChunked(_ bytes: UnsafeRawBufferPointer, provenance: Provenance, scanner: Scanner) -> [Finding] {
+    private func scanChunked(_ bytes: UnsafeRawBufferPointer, provenance: Provenance, scanner: Scanner, anyPath: Bool = false) -> [Finding] {
         guard bytes.count > limits.chunkBytes + limits.chunkOverlap else {
-            return scanner.scan(bytes, provenance: provenance)
+            return scanner.scan(bytes, provenance: provenance, anyPath: anyPath)
         }
         var findings = [Finding]()
         var start = 0
@@ -245,7 +246,7 @@ public struct ParallelScan: Sendable {
                 ownedEnd = start + newline + 1
             }
             let view = UnsafeRawBufferPointer(rebasing: bytes[start..<end])
-            findings += scanner.scan(view, provenance: provenance, firstLine: firstLine, owned: 0..<(ownedEnd - start))
+            findings += scanner.scan(view, provenance: provenance, firstLine: firstLine, owned: 0..<(ownedEnd - start), anyPath: anyPath)
             firstLine += view[0..<(ownedEnd - start)].reduce(0) { $0 + ($1 == 0x0A ? 1 : 0) }
             start = ownedEnd
         }
