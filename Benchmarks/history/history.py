@@ -30,10 +30,13 @@ sys.path.insert(0, os.path.join(HERE, "..", "detect"))
 from bench import Tool, packaged_binary, run_once  # noqa: E402  (shared with the detect benchmark)
 
 
-def make_tools(names, sealant_path, diff=False, commit_range=None):
+def make_tools(names, sealant_path, diff=False, commit_range=None, exhaustive=False):
     """diff: sealant in diff mode (lines each commit adds, as gitleaks reads `git log -p`) instead of blob
-    mode; commit_range: only the commits of A..B (sealant --range, which diffs; gitleaks --log-opts)."""
+    mode; commit_range: only the commits of A..B (sealant --range, which diffs; gitleaks --log-opts);
+    exhaustive: diff mode without its prefilter (--exhaustive-diff: every commit diffed)."""
     sealant_extra = (["--range", commit_range] if commit_range else []) + (["--diff"] if diff and not commit_range else [])
+    if exhaustive and (diff or commit_range):
+        sealant_extra.append("--exhaustive-diff")
     gitleaks_extra = ["--log-opts", commit_range] if commit_range else []
     tools = []
     for n in names:
@@ -165,13 +168,15 @@ def main():
     ap.add_argument("--planted")
     ap.add_argument("--floor", action="store_true")
     ap.add_argument("--diff", action="store_true", help="sealant in diff mode (--diff)")
+    ap.add_argument("--exhaustive-diff", action="store_true", help="with --diff/--range: sealant --exhaustive-diff")
     ap.add_argument("--range", help="only the commits of A..B (sealant --range, gitleaks --log-opts)")
     ap.add_argument("--work", required=True)
     ap.add_argument("--out", required=True)
     args = ap.parse_args()
     os.makedirs(args.work, exist_ok=True)
     repo = os.path.abspath(args.repo)
-    tools = make_tools([t for t in args.tools.split(",") if t], args.sealant, diff=args.diff, commit_range=args.range)
+    tools = make_tools([t for t in args.tools.split(",") if t], args.sealant, diff=args.diff, commit_range=args.range,
+                       exhaustive=args.exhaustive_diff)
     for t in tools:
         if not t.exe:
             sys.exit(f"{t.name}: binary not found")
@@ -201,7 +206,7 @@ def main():
              f"{facts['commits']:,} commits reachable from {facts['refs']:,} refs; {facts['objects_mb']:.0f} MB of objects on disk; "
              f"{os.cpu_count()} cores; {args.runs} run(s) per tool, medians.",
              "", "Mode: " + (f"commits {args.range} only (sealant --range, diff mode; gitleaks --log-opts)" if args.range
-                             else "sealant diff mode (--diff), gitleaks git" if args.diff
+                             else "sealant diff mode (--diff" + (" --exhaustive-diff" if args.exhaustive_diff else "") + "), gitleaks git" if args.diff
                              else "sealant blob mode (default), gitleaks git, kingfisher scan") + ".", ""]
     lines += ["| tool | version | median wall s (min–max) | CPU s | peak RSS MB | findings | distinct secrets | sealant speed-up |",
               "|---|---|---|---|---|---|---|---|"]

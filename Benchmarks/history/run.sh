@@ -13,6 +13,7 @@
 #   FLOOR=1           also time `git cat-file --batch-all-objects --batch` (reading every object once)
 #   DIFF=1            sealant in diff mode (--diff: the lines each commit adds, as gitleaks reads them)
 #   RANGE=A..B        only the commits of A..B (sealant --range, gitleaks --log-opts; set TOOLS=sealant,gitleaks)
+#   EXHAUSTIVE=1      with DIFF or RANGE: sealant --exhaustive-diff (diff every commit, no prefilter)
 #
 # Output: one table per repository on stdout and in Benchmarks/work/history-results-<name>.md;
 # reports, logs and timings in Benchmarks/work/history-runs-<name>-<UTC timestamp>/.
@@ -54,6 +55,7 @@ for repo in "${repos[@]}"; do
   [ -n "${FLOOR:-}" ] && extra+=(--floor)
   [ -n "${DIFF:-}" ] && extra+=(--diff)
   [ -n "${RANGE:-}" ] && extra+=(--range "$RANGE")
+  [ -n "${EXHAUSTIVE:-}" ] && extra+=(--exhaustive-diff)
   log "$repo: tools $TOOLS, runs $RUNS"
   "$PY" "$HERE/history.py" --repo "$repo" --runs "$RUNS" --tools "$TOOLS" --sealant "$SEALANT" \
     --work "$rundir" --out "$rundir/history-results.md" "${extra[@]}"
