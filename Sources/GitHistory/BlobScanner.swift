@@ -159,13 +159,18 @@ public struct BlobScanner: Sendable {
     public let options: BlobScanOptions
     /// Updated as the walk goes, for a progress display; nil when nobody watches.
     public let progress: WalkProgress?
+    /// Called on the walking thread, in walk order, for every blob a selected commit introduces at a path
+    /// (differs there from all of its parents): the comparing walk of `recordAllOccurrences`, without
+    /// keeping the occurrences (the caller keeps what it needs, e.g. diff mode's prefilter).
+    public let onOccurrence: (@Sendable (ObjectID, BlobOccurrence) -> Void)?
 
     public init(repository: GitRepository, selection: CommitSelection = .allRefs, options: BlobScanOptions = .init(),
-                progress: WalkProgress? = nil) {
+                progress: WalkProgress? = nil, onOccurrence: (@Sendable (ObjectID, BlobOccurrence) -> Void)? = nil) {
         self.repository = repository
         self.selection = selection
         self.options = options
         self.progress = progress
+        self.onOccurrence = onOccurrence
     }
 
     /// Walks and reads everything, calling `consumer` from worker threads. A throwing consumer stops
@@ -182,7 +187,8 @@ public struct BlobScanner: Sendable {
 
     private func run(pathPrefix: GitPath?,
                      _ makeConsumer: @escaping @Sendable () throws -> (HistoryUnit) throws -> Void) throws -> BlobScanSummary {
-        LibGit2.tune(for: options.recordAllOccurrences ? .occurrenceWalk : .blobWalk)
+        let comparesParents = options.recordAllOccurrences || onOccurrence != nil
+        LibGit2.tune(for: comparesParents ? .occurrenceWalk : .blobWalk)
         let handle = try repository.openHandle()
         let plan = try CommitPlanner(repository: repository, handle: handle).plan(selection)
         progress?.planned(plan.commits.count)
@@ -213,7 +219,8 @@ public struct BlobScanner: Sendable {
             totals.withValue { $0.absorb(local) }
         }
 
-        var walker = TreeWalker(handle: handle, recordOccurrences: options.recordAllOccurrences)
+        var walker = TreeWalker(handle: handle, recordOccurrences: options.recordAllOccurrences, onOccurrence: onOccurrence,
+                                comparesParents: comparesParents)
         var walkError: (any Error)?
         do {
             if options.seedsExcludedContent { try walker.seed(withCommits: plan.excludedParents) }
@@ -249,9 +256,16 @@ public struct BlobScanner: Sendable {
         if options.recurseSubmodules {
             for path in walker.gitlinkPaths {
                 guard let submoduleHandle = handle.openSubmodule(at: path) else { continue }
-                let nested = BlobScanner(repository: GitRepository(submoduleHandle), selection: .allRefs, options: options,
-                                         progress: progress)
                 let prefix = located(path)
+                // Each level puts its own gitlink path before the nested one's occurrences.
+                var nestedObserver: (@Sendable (ObjectID, BlobOccurrence) -> Void)?
+                if let observe = onOccurrence {
+                    nestedObserver = { @Sendable id, occurrence in
+                        observe(id, BlobOccurrence(commit: occurrence.commit, path: occurrence.path.prefixed(by: path)))
+                    }
+                }
+                let nested = BlobScanner(repository: GitRepository(submoduleHandle), selection: .allRefs, options: options,
+                                         progress: progress, onOccurrence: nestedObserver)
                 var nestedSummary = try nested.run(pathPrefix: prefix, makeConsumer)
                 nestedSummary.scannedSubmodules.append(prefix)
                 summary.absorb(nestedSummary)
@@ -389,6 +403,9 @@ struct PackOrderedDispatch {
 struct TreeWalker {
     let handle: RepositoryHandle
     let recordOccurrences: Bool
+    let onOccurrence: ((ObjectID, BlobOccurrence) -> Void)?
+    /// Compare each commit's trees with its parents' (occurrence mode) instead of skipping seen trees.
+    let comparesParents: Bool
     private var seenTrees = ObjectIDSet()
     private var seenBlobs = ObjectIDSet()
     private var seenGitlinks = Set<GitPath>()
@@ -397,9 +414,12 @@ struct TreeWalker {
     /// Occurrence mode reads a commit's changed trees again as its children's parent trees.
     private var recentTrees = RecentTrees()
 
-    init(handle: RepositoryHandle, recordOccurrences: Bool) {
+    init(handle: RepositoryHandle, recordOccurrences: Bool, onOccurrence: ((ObjectID, BlobOccurrence) -> Void)? = nil,
+         comparesParents: Bool? = nil) {
         self.handle = handle
         self.recordOccurrences = recordOccurrences
+        self.onOccurrence = onOccurrence
+        self.comparesParents = comparesParents ?? recordOccurrences
     }
 
     /// Marks everything in these commits' trees as already seen (content that predates the selection).
@@ -413,7 +433,7 @@ struct TreeWalker {
     mutating func walk(commit: CommitHandle, metadata: CommitMetadata, parents: [ObjectID],
                        emit: (BlobJob) -> Void) throws(GitHistoryError) {
         let tree = commit.treeID
-        if recordOccurrences {
+        if comparesParents {
             // A parent missing from the object database (a graft, a damaged mirror) is left out, as diff mode does.
             let parentTrees = try parents.filter { handle.contains($0) }.map { (id) throws(GitHistoryError) in try handle.lookupCommit(id).treeID }
             try walkChanges(tree: tree, parentTrees: parentTrees, prefix: [], metadata: metadata, emit: emit)
@@ -484,7 +504,9 @@ struct TreeWalker {
                 noteGitlink(GitPath(bytes: prefix + name))
             default:
                 let path = GitPath(bytes: prefix + name)
-                occurrences[entry.id, default: []].append(BlobOccurrence(commit: metadata, path: path))
+                let occurrence = BlobOccurrence(commit: metadata, path: path)
+                if recordOccurrences { occurrences[entry.id, default: []].append(occurrence) }
+                onOccurrence?(entry.id, occurrence)
                 if seenBlobs.insert(entry.id) { emit(.blob(entry.id, path, metadata)) }
             }
         }

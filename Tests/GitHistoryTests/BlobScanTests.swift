@@ -59,6 +59,20 @@ struct BlobScanTests {
         #expect(introduced(by: "treeorder.edit") == ["a.b", "a/x", "f/g"])
     }
 
+    @Test(arguments: ["samemany", "treeorder", "merge", "renamed"])
+    func occurrenceObserverSeesWhatTheRecordHolds(scenario: String) throws {
+        let repository = try fixtures.repository(scenario)
+        let (_, recorded) = try scanBlobs(repository, .allRefs, BlobScanOptions(recordAllOccurrences: true))
+        let seen = Collector<(ObjectID, BlobOccurrence)>()
+        let summary = try BlobScanner(repository: repository, onOccurrence: { seen.append(($0, $1)) }).run { _ in }
+        var observed: [ObjectID: [BlobOccurrence]] = [:]
+        for (id, occurrence) in seen.items { observed[id, default: []].append(occurrence) }
+        #expect(observed == recorded.occurrences)
+        #expect(!observed.isEmpty)
+        // Observing does not keep them.
+        #expect(summary.occurrences.isEmpty)
+    }
+
     @Test func contentOfExcludedParentsIsReadAgainWhenSeedingIsOff() throws {
         let repository = try fixtures.repository("samemany")
         let selection = CommitSelection(range: "\(fixtures["samemany.copyCommit"])..HEAD")
