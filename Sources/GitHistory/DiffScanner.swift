@@ -134,7 +134,9 @@ public struct DiffScanner: Sendable {
 
     /// Commit mode: updated as commits are diffed, for a progress display.
     public let progress: WalkProgress?
-    /// Commit mode: diff only these of the selected commits (the others are counted, not read); nil diffs all.
+    /// Commit mode: diff only these commits, which the caller took from the selection (diff mode's prefilter,
+    /// which walked it already): the selection is not planned again, and `DiffScanSummary.commits` counts
+    /// these. nil plans the selection and diffs every commit of it.
     public let onlyCommits: Set<ObjectID>?
 
     public init(repository: GitRepository, source: DiffSource, workers: Int = 0, includeCommitMessages: Bool = false,
@@ -176,14 +178,21 @@ public struct DiffScanner: Sendable {
                              _ makeConsumer: @escaping @Sendable () throws -> (DiffUnit) throws -> Void) throws -> DiffScanSummary {
         LibGit2.tune(for: .commitDiffs)
         let handle = try repository.openHandle()
-        let plan = try CommitPlanner(repository: repository, handle: handle).plan(selection)
-        let diffed = onlyCommits.map { only in plan.commits.filter { only.contains($0) } } ?? plan.commits
+        let diffed: [ObjectID]
+        let boundary: Set<ObjectID>
+        if let onlyCommits {
+            diffed = Array(onlyCommits)
+            boundary = repository.shallowRoots(commonDirectory: handle.commonDirectory).intersection(onlyCommits)
+        } else {
+            let plan = try CommitPlanner(repository: repository, handle: handle).plan(selection)
+            diffed = plan.commits
+            boundary = plan.shallowBoundary
+        }
         let workerCount = WorkerThreads.resolve(workers)
         let queue = BoundedQueue<ArraySlice<ObjectID>>(capacity: workerCount * 4)
         let failure = Locked<(any Error)?>(nil)
         let totals = Locked(DiffScanSummary())
         let repository = self.repository
-        let boundary = plan.shallowBoundary
         let includeCommitMessages = self.includeCommitMessages
         let progress = self.progress
         progress?.planned(diffed.count)
@@ -219,8 +228,8 @@ public struct DiffScanner: Sendable {
         threads.join()
         if let error = failure.withValue({ $0 }) { throw error }
         var summary = totals.withValue { $0 }
-        summary.commits = plan.commits.count
-        summary.shallowBoundaryCommits = plan.commits.filter { boundary.contains($0) }
+        summary.commits = diffed.count
+        summary.shallowBoundaryCommits = diffed.filter { boundary.contains($0) }
         return summary
     }
 

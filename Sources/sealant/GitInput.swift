@@ -81,7 +81,7 @@ struct GitInput {
     /// unstaged changes, with line numbers in the new file. For commits, only those `diffCandidates`
     /// leaves are diffed unless `exhaustive`: the same findings, without diffing every commit.
     func scanDiff(_ source: DiffSource, exhaustive: Bool = false) throws -> (findings: [Finding], summary: Summary) {
-        var candidates: (commits: Set<ObjectID>, blobs: Int, bytes: Int)?
+        var candidates: (commits: Set<ObjectID>, selected: Int, shallowBoundary: Int, blobs: Int, bytes: Int)?
         if case .commits(let selection) = source, !exhaustive { candidates = try diffCandidates(selection) }
         let collected = FindingCollector()
         let scan = self.scan
@@ -133,6 +133,8 @@ struct GitInput {
         summary.shallowBoundary = result.shallowBoundaryCommits.count
         summary.conflicted = result.conflictedPaths.map(\.description)
         if let candidates {
+            summary.commits = candidates.selected
+            summary.shallowBoundary = candidates.shallowBoundary
             summary.diffedCommits = candidates.commits.count
             summary.units += candidates.blobs
             summary.bytes += candidates.bytes
@@ -149,7 +151,8 @@ struct GitInput {
     /// also at a path where other manifest analyzers apply, or content at a path a path-only rule names;
     /// diffing only those gives the report diffing every commit gives (on git/git, 16 findings from
     /// 85,361 commits). `--exhaustive-diff` diffs every commit instead.
-    private func diffCandidates(_ selection: CommitSelection) throws -> (commits: Set<ObjectID>, blobs: Int, bytes: Int) {
+    private func diffCandidates(_ selection: CommitSelection) throws
+        -> (commits: Set<ObjectID>, selected: Int, shallowBoundary: Int, blobs: Int, bytes: Int) {
         let walk = WalkProgress()
         let progress = ProgressLine.history(enabled: showsProgress, walk: walk, units: "blobs")
         defer { progress.finish() }
@@ -174,7 +177,7 @@ struct GitInput {
             }
         })
         let kept = flagged.all.union(result.missingBlobs.map(\.id)).union(introductions.mixedAnalyzerBlobs)
-        return (introductions.commits(introducing: kept), result.blobs, result.bytes)
+        return (introductions.commits(introducing: kept), result.commits, result.shallowBoundaryCommits.count, result.blobs, result.bytes)
     }
 
     static func provenance(_ commit: CommitMetadata, path: String) -> Provenance {
