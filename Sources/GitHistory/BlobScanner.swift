@@ -92,9 +92,10 @@ public struct BlobScanOptions: Sendable, Hashable {
     /// Scan the history of submodules whose repositories are present (`git submodule update --init`).
     public var recurseSubmodules: Bool
     /// Treat the content of the selection's excluded parents (the commits just outside `A..B`, `--since`, ...)
-    /// as already seen, so only content new to the selection is read. Off, with `recordAllOccurrences`,
-    /// every blob a selected commit introduces at a path is read, even one an excluded commit held at
-    /// another path: what diff mode's prefilter needs, since such a blob is added lines there.
+    /// as already seen, so only content new to the selection is read. Off, in the comparing walk
+    /// (`recordAllOccurrences`, `BlobScanner.onOccurrence`), every blob a selected commit introduces at a
+    /// path is read, even one an excluded commit held at another path: what diff mode's prefilter needs,
+    /// since such a blob is added lines there.
     public var seedsExcludedContent = true
     /// Read packed blobs with Sealant's own pack reader (libgit2 still reads everything else, and any
     /// object the pack reader cannot); false reads every blob through libgit2, for comparison.
@@ -219,8 +220,7 @@ public struct BlobScanner: Sendable {
             totals.withValue { $0.absorb(local) }
         }
 
-        var walker = TreeWalker(handle: handle, recordOccurrences: options.recordAllOccurrences, onOccurrence: onOccurrence,
-                                comparesParents: comparesParents)
+        var walker = TreeWalker(handle: handle, recordOccurrences: options.recordAllOccurrences, onOccurrence: onOccurrence)
         var walkError: (any Error)?
         do {
             if options.seedsExcludedContent { try walker.seed(withCommits: plan.excludedParents) }
@@ -414,12 +414,11 @@ struct TreeWalker {
     /// Occurrence mode reads a commit's changed trees again as its children's parent trees.
     private var recentTrees = RecentTrees()
 
-    init(handle: RepositoryHandle, recordOccurrences: Bool, onOccurrence: ((ObjectID, BlobOccurrence) -> Void)? = nil,
-         comparesParents: Bool? = nil) {
+    init(handle: RepositoryHandle, recordOccurrences: Bool, onOccurrence: ((ObjectID, BlobOccurrence) -> Void)?) {
         self.handle = handle
         self.recordOccurrences = recordOccurrences
         self.onOccurrence = onOccurrence
-        self.comparesParents = comparesParents ?? recordOccurrences
+        self.comparesParents = recordOccurrences || onOccurrence != nil
     }
 
     /// Marks everything in these commits' trees as already seen (content that predates the selection).

@@ -239,7 +239,7 @@ final class ManifestContext {
 }
 
 /// What diff mode's prefilter keeps of the walk, in about 24 bytes per (blob, commit) introduction
-/// instead of the commit and path `recordAllOccurrences` keeps (git/git: 85 MB less at the peak):
+/// instead of the commit and path `recordAllOccurrences` keeps (git/git: 61 MB less at the peak):
 /// which commits introduce which blobs, the commits introducing content at a path a path-only rule
 /// names, and the blobs also met at a path where other manifest analyzers apply than at their first
 /// (the prefilter ran the analyzers as at the first). Used on the walking thread only.
