@@ -90,9 +90,11 @@ struct GitInput {
         defer { progress.finish() }
         // Inside `git commit -a` / `git commit PATH` the hook must read git's temporary index.
         var indexFile: String?
-        if case .commits = source {} else { indexFile = ProcessInfo.processInfo.environment["GIT_INDEX_FILE"] }
-        let differ = DiffScanner(repository: repository, source: source, workers: workers, indexFile: indexFile, progress: walk,
-                                 onlyCommits: candidates?.commits)
+        var isCommits = false
+        if case .commits = source { isCommits = true } else { indexFile = ProcessInfo.processInfo.environment["GIT_INDEX_FILE"] }
+        // Commits' messages are scanned too, as in blob mode: a token pasted into a message is a leak.
+        let differ = DiffScanner(repository: repository, source: source, workers: workers, includeCommitMessages: isCommits,
+                                 indexFile: indexFile, progress: walk, onlyCommits: candidates?.commits)
         let repository = self.repository
         let result = try differ.run(consumerPerWorker: {
             let detector = scan.detector.makeScanner()
@@ -148,7 +150,8 @@ struct GitInput {
     /// (`anyPath`: path conditions met, path and commit allowlists unmet, no decoding budget; manifest
     /// analyzers as at its first path) — a superset of what its added lines can yield, wherever it sits.
     /// Left are the commits introducing a flagged blob, a blob missing from the object database, a blob
-    /// also at a path where other manifest analyzers apply, or content at a path a path-only rule names;
+    /// also at a path where other manifest analyzers apply, or content at a path a path-only rule names,
+    /// and the commits whose message is flagged the same way;
     /// diffing only those gives the report diffing every commit gives (on git/git, 16 findings from
     /// 85,361 commits). `--exhaustive-diff` diffs every commit instead.
     private func diffCandidates(_ selection: CommitSelection) throws
@@ -156,7 +159,7 @@ struct GitInput {
         let walk = WalkProgress()
         let progress = ProgressLine.history(enabled: showsProgress, walk: walk, units: "blobs")
         defer { progress.finish() }
-        var options = BlobScanOptions(workers: workers, maxBlobSize: nil, includeCommitMessages: false)
+        var options = BlobScanOptions(workers: workers, maxBlobSize: nil, includeCommitMessages: true)
         options.seedsExcludedContent = false
         let introductions = Introductions(scanner: scan.detector.makeScanner())
         let scanner = BlobScanner(repository: repository, selection: selection, options: options, progress: walk,
@@ -167,17 +170,21 @@ struct GitInput {
             let detector = scan.detector.makeScanner()
             return { unit in
                 progress.update(units: 1, bytes: unit.byteCount)
-                guard case .blob(let id) = unit.source else { return }
                 // Binary and LFS-pointer blobs too: libgit2's binary test is not git's, and a pointer's edited
                 // lines are scanned as text.
                 let holds = unit.withUnsafeBytes { bytes in
                     !scan.scan(buffer: bytes, provenance: Provenance(file: unit.path.description), scanner: detector, anyPath: true).isEmpty
                 }
-                if holds { flagged.insert(id) }
+                guard holds else { return }
+                switch unit.source {
+                case .blob(let id): flagged.insert(id)
+                case .commitMessage: flagged.insert(message: unit.commit.id)
+                }
             }
         })
         let kept = flagged.all.union(result.missingBlobs.map(\.id)).union(introductions.mixedAnalyzerBlobs)
-        return (introductions.commits(introducing: kept), result.commits, result.shallowBoundaryCommits.count, result.blobs, result.bytes)
+        let commits = introductions.commits(introducing: kept).union(flagged.messages)
+        return (commits, result.commits, result.shallowBoundaryCommits.count, result.blobs + result.commitMessages, result.bytes)
     }
 
     static func provenance(_ commit: CommitMetadata, path: String) -> Provenance {
@@ -303,10 +310,11 @@ final class Introductions: @unchecked Sendable {
     }
 }
 
-/// Blob ids flagged by diff mode's prefilter, from worker threads.
+/// Blob ids, and commits by their message, flagged by diff mode's prefilter, from worker threads.
 final class FlaggedBlobs: @unchecked Sendable {
     private let lock = NSLock()
     private var storage = Set<ObjectID>()
+    private var messageCommits = Set<ObjectID>()
 
     func insert(_ id: ObjectID) {
         lock.lock()
@@ -314,10 +322,22 @@ final class FlaggedBlobs: @unchecked Sendable {
         lock.unlock()
     }
 
+    func insert(message commit: ObjectID) {
+        lock.lock()
+        messageCommits.insert(commit)
+        lock.unlock()
+    }
+
     var all: Set<ObjectID> {
         lock.lock()
         defer { lock.unlock() }
         return storage
+    }
+
+    var messages: Set<ObjectID> {
+        lock.lock()
+        defer { lock.unlock() }
+        return messageCommits
     }
 }
 

@@ -201,21 +201,23 @@ struct CLITests {
         _ = try Self.run("git", ["-c", "user.name=Dev", "-c", "user.email=dev@example.invalid", "merge", "-q", "side"], in: dir)
         try write("merge.txt", "resolved \(Self.fakeGitHubToken())\n")
         try commit("merge", minute: 13)
+        // A token pasted into a commit message that changes no file.
+        try Self.git(["commit", "--allow-empty", "-qm", "deploy with \(Self.fakeGitHubToken())"], in: dir, date: "2026-01-02T03:24:00Z")
 
         let fast = try Self.sealant(["scan", "--diff", "-f", "json", "-v"], in: dir)
         let full = try Self.sealant(["scan", "--diff", "--exhaustive-diff", "-f", "json"], in: dir)
         #expect(fast.status == 1)
         #expect(fast.stdout == full.stdout)
         let found = try Self.findings(fast.stdout)
-        #expect(found.map { "\($0["Message"] as? String ?? "") \($0["File"] as? String ?? ""):\($0["StartLine"] as? Int ?? 0)" }.sorted()
-                == ["copy src/t.txt:1", "edit src/u.txt:2", "merge merge.txt:1"])
-        // 13 commits; diffed: fixture, copy, rename, edit and merge (their new blobs hold the tokens).
-        #expect(fast.stderr.contains("of 13 commits (5 diffed"), "\(fast.stderr)")
+        #expect(found.map { "\(($0["Message"] as? String ?? "").prefix(11)) \($0["File"] as? String ?? ""):\($0["StartLine"] as? Int ?? 0)" }.sorted()
+                == ["copy src/t.txt:1", "deploy with <commit message>:1", "edit src/u.txt:2", "merge merge.txt:1"])
+        // 14 commits; diffed: fixture, copy, rename, edit and merge (their new blobs hold the tokens), and the message.
+        #expect(fast.stderr.contains("of 14 commits (6 diffed"), "\(fast.stderr)")
         // The same over a range, where the token's content predates the range.
         let range = try Self.sealant(["scan", "--range", "HEAD~6..HEAD", "-f", "json"], in: dir)
         let rangeFull = try Self.sealant(["scan", "--range", "HEAD~6..HEAD", "--exhaustive-diff", "-f", "json"], in: dir)
         #expect(range.stdout == rangeFull.stdout)
-        #expect(try Self.findings(range.stdout).count == 3)
+        #expect(try Self.findings(range.stdout).count == 4)
         #expect(try Self.sealant(["scan", "--exhaustive-diff"], in: dir).status == 2)
     }
 
